@@ -1,0 +1,61 @@
+import { NodeConnectionTypes, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+
+import { sendWithTokenRetry } from './helpers/routing';
+import { searchKfAccounts } from './methods/listSearch';
+import { accountFields, accountOperations } from './resources/account';
+import { chatRecordFields, chatRecordOperations } from './resources/chatRecord';
+import { messageFields, messageOperations } from './resources/message';
+import { sessionFields, sessionOperations } from './resources/session';
+
+export class WeChatCustomerService implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'WeChat Customer Service',
+		name: 'weChatCustomerService',
+		icon: { light: 'file:wechat.svg', dark: 'file:wechat.dark.svg' },
+		group: ['output'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		description:
+			'Customer service (客服) for a WeChat Official Account: agents, messages, sessions and chat records',
+		defaults: { name: 'WeChat Customer Service' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'weChatOfficialAccountApi', required: true }],
+		requestDefaults: {
+			baseURL:
+				'={{ ($credentials.baseUrl || "https://api.weixin.qq.com").replace(/\\/+$/, "") }}',
+			headers: { Accept: 'application/json' },
+			json: true,
+		},
+		// Every operation also sets its own pagination (see helpers/routing.ts); this is the fallback.
+		requestOperations: { pagination: sendWithTokenRetry },
+		properties: [
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Account', value: 'account', description: 'Customer-service accounts (客服账号)' },
+					{ name: 'Chat Record', value: 'chatRecord', description: 'Chat records (聊天记录)' },
+					{ name: 'Message', value: 'message', description: 'Customer-service messages (客服消息)' },
+					{ name: 'Session', value: 'session', description: 'Session control (会话控制)' },
+				],
+				default: 'message',
+			},
+			accountOperations,
+			...accountFields,
+			messageOperations,
+			...messageFields,
+			sessionOperations,
+			...sessionFields,
+			chatRecordOperations,
+			...chatRecordFields,
+		],
+	};
+
+	methods = {
+		listSearch: { searchKfAccounts },
+	};
+}

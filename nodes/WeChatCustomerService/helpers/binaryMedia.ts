@@ -1,0 +1,114 @@
+import { NodeOperationError, type IBinaryData, type IExecuteSingleFunctions } from 'n8n-workflow';
+
+/**
+ * Files sent to WeChat straight from n8n binary data. WeChat's limits are checked here, before anything is uploaded,
+ * so a wrong file costs no API call and gets a message that says which limit it broke.
+ */
+export type WeChatMediaType = 'image' | 'voice' | 'video' | 'thumb' | 'avatar';
+
+interface MediaRule {
+	label: string;
+	maxBytes: number;
+	/** Accepted file kinds, by lower-case extension. */
+	extensions: string[];
+}
+
+const MB = 1024 * 1024;
+
+/** Section 1.5 of the API reference; the 10 MB image limit is the documented choice where WeChat's page disagrees. */
+export const MEDIA_RULES: Record<WeChatMediaType, MediaRule> = {
+	image: { label: 'image', maxBytes: 10 * MB, extensions: ['jpg', 'jpeg', 'png', 'gif'] },
+	voice: { label: 'voice', maxBytes: 2 * MB, extensions: ['amr', 'mp3'] },
+	video: { label: 'video', maxBytes: 10 * MB, extensions: ['mp4'] },
+	thumb: { label: 'thumbnail', maxBytes: 64 * 1024, extensions: ['jpg', 'jpeg'] },
+	avatar: { label: 'avatar', maxBytes: 5 * MB, extensions: ['jpg', 'jpeg'] },
+};
+
+const EXTENSION_BY_MIME: Record<string, string> = {
+	'image/jpeg': 'jpg',
+	'image/jpg': 'jpg',
+	'image/pjpeg': 'jpg',
+	'image/png': 'png',
+	'image/gif': 'gif',
+	'audio/amr': 'amr',
+	'audio/mpeg': 'mp3',
+	'audio/mp3': 'mp3',
+	'video/mp4': 'mp4',
+};
+
+export interface MediaFile {
+	buffer: Buffer;
+	fileName: string;
+	mimeType: string;
+	extension: string;
+}
+
+function formatBytes(bytes: number): string {
+	if (bytes >= MB) return `${(bytes / MB).toFixed(1)} MB`;
+	return `${Math.ceil(bytes / 1024)} KB`;
+}
+
+function extensionOf(binary: IBinaryData): string {
+	const fromName = /\.([A-Za-z0-9]+)$/.exec(binary.fileName ?? '')?.[1]?.toLowerCase();
+	const fromExtension = binary.fileExtension?.toLowerCase();
+	return EXTENSION_BY_MIME[binary.mimeType?.toLowerCase() ?? ''] ?? fromExtension ?? fromName ?? '';
+}
+
+/** Reads the item's binary property and checks it against WeChat's rules for `type`. */
+export async function readMediaFile(
+	context: IExecuteSingleFunctions,
+	binaryPropertyName: string,
+	type: WeChatMediaType,
+): Promise<MediaFile> {
+	const itemIndex = context.getItemIndex();
+	const node = context.getNode();
+	const rule = MEDIA_RULES[type];
+	const propertyName = binaryPropertyName.trim();
+	const binaryData = context.getInputData().binary?.[propertyName];
+	if (!propertyName || !binaryData) {
+		const available = Object.keys(context.getInputData().binary ?? {});
+		throw new NodeOperationError(node, `No binary data in property "${propertyName}"`, {
+			itemIndex,
+			description: available.length
+				? `This item's binary properties are: ${available.join(', ')}. Enter one of them as the binary property.`
+				: `This item has no binary data. Add a node before this one that reads the ${rule.label} file (e.g. Read/Write Files from Disk or HTTP Request with the response format "File").`,
+		});
+	}
+
+	const extension = extensionOf(binaryData);
+	if (!rule.extensions.includes(extension)) {
+		throw new NodeOperationError(
+			node,
+			`The file "${binaryData.fileName ?? propertyName}" (${binaryData.mimeType || 'unknown type'}) cannot be sent as ${rule.label}`,
+			{
+				itemIndex,
+				description: `WeChat accepts ${rule.label} files of type ${rule.extensions.map((e) => e.toUpperCase()).join(', ')}.`,
+			},
+		);
+	}
+
+	const buffer = await context.helpers.getBinaryDataBuffer(propertyName);
+	if (buffer.length === 0) {
+		throw new NodeOperationError(node, `The ${rule.label} file "${binaryData.fileName ?? propertyName}" is empty`, {
+			itemIndex,
+			description: 'Check the node that produced the binary data.',
+		});
+	}
+	if (buffer.length > rule.maxBytes) {
+		throw new NodeOperationError(
+			node,
+			`The ${rule.label} file is ${formatBytes(buffer.length)}; WeChat accepts at most ${formatBytes(rule.maxBytes)}`,
+			{ itemIndex, description: `Compress or resize the file to ${formatBytes(rule.maxBytes)} or less.` },
+		);
+	}
+
+	const fileName = binaryData.fileName || `${rule.label}.${extension}`;
+	return { buffer, fileName, mimeType: binaryData.mimeType || 'application/octet-stream', extension };
+}
+
+/** WeChat reads uploads from the multipart field `media`. */
+export function mediaFormData(file: MediaFile): FormData {
+	const form = new FormData();
+	form.append('media', new Blob([file.buffer], { type: file.mimeType }), file.fileName);
+	return form;
+}

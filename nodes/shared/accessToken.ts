@@ -1,0 +1,331 @@
+import { createHash } from 'crypto';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHttpRequestHelper,
+	IHttpRequestOptions,
+} from 'n8n-workflow';
+
+import { explainWeChatError, ipFromWhitelistError, weChatErrorMessage } from './errorCodes';
+import { redactSecrets } from './redact';
+
+/**
+ * The access-token layer every WeChat call goes through.
+ *
+ * Why it exists: n8n refreshes a credential's token only when a request fails with HTTP 401, but WeChat answers a bad
+ * or expired token with HTTP 200 and errcode 40001 / 40014 / 42001. So the package tracks the token's lifetime itself
+ * and turns a rejected token into exactly one refresh and one retry:
+ *
+ * - n8n stores the token in the credential's hidden fields (`accessToken`, `renewAt`, `issuedFor`),
+ *   shared by every execution and every n8n process;
+ * - `authenticateWithAccessToken` (the credential's `authenticate`) refuses to send a token that is due for renewal,
+ *   belongs to other settings, or was rejected by WeChat in this process: it throws an error shaped like an HTTP 401,
+ *   which makes n8n call `preAuthentication`, save the new token and send the request again;
+ * - `obtainAccessToken` (behind `preAuthentication`) is single-flight per AppID inside the process, so 50 items that
+ *   start with an empty cache cause one token request; and a classic token fetched by one item is not immediately
+ *   invalidated by the next item's fetch.
+ */
+
+export type TokenIssuer = 'stable' | 'classic' | 'external';
+
+export interface TokenSettings {
+	appId: string;
+	appSecret: string;
+	issuer: TokenIssuer;
+	externalTokenUrl: string;
+	baseUrl: string;
+}
+
+/** The hidden credential fields n8n saves after `preAuthentication`. */
+export interface StoredAccessToken extends IDataObject {
+	accessToken: string;
+	/** Epoch ms after which the token is renewed before use (at least 5 minutes before WeChat expires it). */
+	renewAt: number;
+	/** Which settings the token was issued for, so editing the AppID, secret or source discards it. */
+	issuedFor: string;
+}
+
+export const DEFAULT_BASE_URL = 'https://api.weixin.qq.com';
+const RENEW_EARLY_MS = 5 * 60 * 1000;
+/** WeChat allows `force_refresh` of the stable token at most 20 times a day and 30 s apart. */
+const FORCE_REFRESH_MIN_INTERVAL_MS = 30 * 1000;
+/** A central token service that does not say how long its token lives is asked again after this long. */
+const EXTERNAL_DEFAULT_LIFETIME_S = 300;
+const TOKEN_REQUEST_TIMEOUT_MS = 15 * 1000;
+const MAX_REMEMBERED_REJECTIONS = 200;
+
+interface IssuedToken {
+	token: string;
+	renewAt: number;
+}
+
+const issuedTokens = new Map<string, IssuedToken>();
+const pendingTokenRequests = new Map<string, Promise<IssuedToken>>();
+/** Hashes of tokens WeChat rejected in this process (kept as hashes: no reason to hold more secrets in memory). */
+const rejectedTokenHashes = new Set<string>();
+const lastForcedRefreshAt = new Map<string, number>();
+
+/** Thrown by `authenticate` to make n8n run `preAuthentication` and resend: n8n does that only for an HTTP 401. */
+export class AccessTokenRenewalNeeded extends Error {
+	readonly response = { status: 401 };
+
+	constructor() {
+		super('The WeChat access token needs renewing');
+		this.name = 'AccessTokenRenewalNeeded';
+	}
+}
+
+/** A token could not be obtained. Its message and description never contain the AppSecret or a token. */
+export class AccessTokenError extends Error {
+	readonly description: string;
+
+	readonly errcode?: number;
+
+	constructor(message: string, description: string, errcode?: number) {
+		super(message);
+		this.name = 'AccessTokenError';
+		this.description = description;
+		this.errcode = errcode;
+	}
+}
+
+export function readTokenSettings(credentials: ICredentialDataDecryptedObject): TokenSettings {
+	const issuer = (credentials.issuer as TokenIssuer | undefined) ?? 'stable';
+	return {
+		appId: String(credentials.appId ?? '').trim(),
+		appSecret: String(credentials.appSecret ?? '').trim(),
+		issuer,
+		externalTokenUrl: String(credentials.externalTokenUrl ?? '').trim(),
+		baseUrl: normalizeBaseUrl(credentials.baseUrl),
+	};
+}
+
+export function normalizeBaseUrl(baseUrl: unknown): string {
+	const url = String(baseUrl ?? '').trim() || DEFAULT_BASE_URL;
+	return url.replace(/\/+$/, '');
+}
+
+function hash(value: string): string {
+	return createHash('sha256').update(value).digest('hex').slice(0, 24);
+}
+
+/** Identifies the settings a token belongs to without storing anything reversible. */
+export function tokenSettingsFingerprint(settings: TokenSettings): string {
+	const { issuer, appId, appSecret, baseUrl, externalTokenUrl } = settings;
+	return hash([issuer, appId, appSecret, baseUrl, issuer === 'external' ? externalTokenUrl : ''].join('\n'));
+}
+
+/** Remembers that WeChat answered 40001 / 40014 / 42001 for this token, so it is never sent again. */
+export function markAccessTokenRejected(token: string): void {
+	if (rejectedTokenHashes.size >= MAX_REMEMBERED_REJECTIONS) rejectedTokenHashes.clear();
+	rejectedTokenHashes.add(hash(token));
+}
+
+function isRejected(token: string): boolean {
+	return rejectedTokenHashes.has(hash(token));
+}
+
+/** The token a request was sent with (`authenticate` puts it into the query string). */
+export function accessTokenOf(requestOptions: IHttpRequestOptions): string | undefined {
+	const token = (requestOptions.qs as IDataObject | undefined)?.access_token;
+	return typeof token === 'string' ? token : undefined;
+}
+
+/** The credential's `authenticate`: adds `access_token` to the query, or asks n8n to renew it first. */
+export async function authenticateWithAccessToken(
+	credentials: ICredentialDataDecryptedObject,
+	requestOptions: IHttpRequestOptions,
+): Promise<IHttpRequestOptions> {
+	const token = typeof credentials.accessToken === 'string' ? credentials.accessToken : '';
+	const renewAt = Number(credentials.renewAt ?? 0);
+	const issuedFor = credentials.issuedFor;
+	if (
+		!token ||
+		isRejected(token) ||
+		!(Date.now() < renewAt) ||
+		issuedFor !== tokenSettingsFingerprint(readTokenSettings(credentials))
+	) {
+		throw new AccessTokenRenewalNeeded();
+	}
+	// Mutated in place on purpose: the node reads back which token a failed request carried (see accessTokenOf).
+	requestOptions.qs = { ...(requestOptions.qs ?? {}), access_token: token };
+	return requestOptions;
+}
+
+/** The credential's `preAuthentication`: a token for these settings, fetched at most once at a time per process. */
+export async function obtainAccessToken(
+	this: IHttpRequestHelper,
+	credentials: ICredentialDataDecryptedObject,
+): Promise<StoredAccessToken> {
+	const settings = readTokenSettings(credentials);
+	validateTokenSettings(settings);
+	const key = tokenSettingsFingerprint(settings);
+
+	const issued = issuedTokens.get(key);
+	if (issued && !isRejected(issued.token) && Date.now() < issued.renewAt) {
+		return { accessToken: issued.token, renewAt: issued.renewAt, issuedFor: key };
+	}
+
+	let pending = pendingTokenRequests.get(key);
+	if (!pending) {
+		pending = requestNewToken(this, settings, key)
+			.then((fresh) => {
+				issuedTokens.set(key, fresh);
+				return fresh;
+			})
+			.finally(() => pendingTokenRequests.delete(key));
+		pendingTokenRequests.set(key, pending);
+	}
+	const fresh = await pending;
+	return { accessToken: fresh.token, renewAt: fresh.renewAt, issuedFor: key };
+}
+
+function validateTokenSettings(settings: TokenSettings): void {
+	if (!settings.appId) {
+		throw new AccessTokenError(
+			'The credential has no AppID',
+			'Copy the AppID (开发者ID) from the WeChat admin console → 设置与开发 → 基本配置 into the credential.',
+		);
+	}
+	if (settings.issuer === 'external') {
+		if (!/^https?:\/\//i.test(settings.externalTokenUrl)) {
+			throw new AccessTokenError(
+				'The credential\'s token service URL is missing or not an http(s) URL',
+				'Enter the URL of your central token service (中控服务器), e.g. https://token.example.com/wechat/access_token.',
+			);
+		}
+	} else if (!settings.appSecret) {
+		throw new AccessTokenError(
+			'The credential has no AppSecret',
+			'Copy the AppSecret (开发者密码) from the WeChat admin console → 设置与开发 → 基本配置, or choose "Central Token Service" as the token source.',
+		);
+	}
+}
+
+async function requestNewToken(
+	context: IHttpRequestHelper,
+	settings: TokenSettings,
+	key: string,
+): Promise<IssuedToken> {
+	if (settings.issuer === 'classic') {
+		return await callTokenEndpoint(context, settings, {
+			method: 'GET',
+			url: `${settings.baseUrl}/cgi-bin/token`,
+			qs: { grant_type: 'client_credential', appid: settings.appId, secret: settings.appSecret },
+		});
+	}
+
+	if (settings.issuer === 'external') {
+		const issued = await callTokenEndpoint(
+			context,
+			settings,
+			{ method: 'GET', url: settings.externalTokenUrl },
+			EXTERNAL_DEFAULT_LIFETIME_S,
+		);
+		if (isRejected(issued.token)) {
+			throw new AccessTokenError(
+				'The central token service returned an access token that WeChat has already rejected',
+				'Make the token service fetch a new token (it may be holding an expired or reset one); this package never asks WeChat directly in this mode.',
+			);
+		}
+		return issued;
+	}
+
+	const stableRequest = (forceRefresh: boolean): IHttpRequestOptions => ({
+		method: 'POST',
+		url: `${settings.baseUrl}/cgi-bin/stable_token`,
+		body: {
+			grant_type: 'client_credential',
+			appid: settings.appId,
+			secret: settings.appSecret,
+			...(forceRefresh ? { force_refresh: true } : {}),
+		},
+	});
+	const issued = await callTokenEndpoint(context, settings, stableRequest(false));
+	if (!isRejected(issued.token)) return issued;
+
+	// The stable endpoint handed back a token WeChat has just rejected. Only now is force_refresh justified, and never
+	// more than once per 30 s: WeChat allows 20 a day, and each one logs out every other system using this AppID.
+	const lastForced = lastForcedRefreshAt.get(key) ?? 0;
+	if (Date.now() - lastForced < FORCE_REFRESH_MIN_INTERVAL_MS) {
+		throw new AccessTokenError(
+			'WeChat keeps rejecting the stable access token',
+			'A forced refresh (force_refresh) was made less than 30 seconds ago and WeChat still rejects the token. Check that the AppSecret was not reset and that no other system forces refreshes, then run the workflow again.',
+		);
+	}
+	lastForcedRefreshAt.set(key, Date.now());
+	return await callTokenEndpoint(context, settings, stableRequest(true));
+}
+
+async function callTokenEndpoint(
+	context: IHttpRequestHelper,
+	settings: TokenSettings,
+	request: IHttpRequestOptions,
+	defaultLifetimeS?: number,
+): Promise<IssuedToken> {
+	const host = hostOf(request.url);
+	const response = (await context.helpers
+		.httpRequest({ ...request, json: true, timeout: TOKEN_REQUEST_TIMEOUT_MS })
+		.catch(async (error: unknown) => await Promise.reject(unreachable(error, host, settings)))) as IDataObject;
+
+	if (typeof response !== 'object' || response === null) {
+		throw new AccessTokenError(
+			`The token answer from ${host} is not JSON`,
+			'The token service must answer JSON such as {"access_token": "…", "expires_in": 7200}.',
+		);
+	}
+	const errcode = Number(response.errcode ?? 0);
+	if (errcode !== 0) throw tokenErrorFor(errcode, String(response.errmsg ?? ''), settings);
+
+	const token = response.access_token;
+	if (typeof token !== 'string' || token === '') {
+		throw new AccessTokenError(
+			`The token answer from ${host} has no access_token`,
+			'The token service must answer JSON such as {"access_token": "…", "expires_in": 7200}.',
+		);
+	}
+	const expiresIn = Number(response.expires_in);
+	const lifetimeS = expiresIn > 0 ? expiresIn : (defaultLifetimeS ?? 7200);
+	const lifetimeMs = lifetimeS * 1000;
+	// Renew 5 minutes early; a token issued with less than 10 minutes left is used for half of what remains, so a
+	// freshly fetched token is never already "due" (which would loop).
+	const renewAt = Date.now() + Math.max(lifetimeMs - RENEW_EARLY_MS, lifetimeMs / 2);
+	return { token, renewAt };
+}
+
+/** The request failed before WeChat answered: report where it went, never the URL (it holds the AppSecret). */
+function unreachable(error: unknown, host: string, settings: TokenSettings): AccessTokenError {
+	const status = (error as { response?: { status?: number } }).response?.status;
+	const reason = status ? `HTTP ${status}` : String((error as Error).message);
+	return new AccessTokenError(
+		redactSecrets(`Could not get a WeChat access token from ${host}: ${reason}`, [settings.appSecret]),
+		settings.issuer === 'external'
+			? 'Check that the central token service is running and reachable from n8n.'
+			: 'Check the API base URL in the credential and that n8n can reach it.',
+	);
+}
+
+function tokenErrorFor(errcode: number, errmsg: string, settings: TokenSettings): AccessTokenError {
+	const { fix } = explainWeChatError(errcode, errmsg);
+	let message = weChatErrorMessage(errcode, errmsg);
+	if (errcode === 40164) {
+		const ip = ipFromWhitelistError(errmsg);
+		message = `WeChat error 40164 (调用接口的 IP 地址不在白名单中): WeChat saw this n8n call from IP ${ip ?? 'unknown'}, which is not in the Official Account's API IP whitelist`;
+	} else if (errcode === 40001 || errcode === 40125) {
+		message = `WeChat error ${errcode} (AppSecret 错误): WeChat rejected the AppID / AppSecret pair`;
+	}
+	return new AccessTokenError(redactSecrets(message, [settings.appSecret]), fix, errcode);
+}
+
+function hostOf(url: string): string {
+	const match = /^[a-z]+:\/\/([^/?#]+)/i.exec(url);
+	return match?.[1] ?? 'the token service';
+}
+
+/** Test-only: forget everything this process knows about tokens. */
+export function resetAccessTokenCacheForTests(): void {
+	issuedTokens.clear();
+	pendingTokenRequests.clear();
+	rejectedTokenHashes.clear();
+	lastForcedRefreshAt.clear();
+}
