@@ -1,16 +1,14 @@
-// Copies the nodes' and credential's own SVG icons (light and dark) next to the compiled JavaScript in dist/,
-// where n8n looks for them. TypeScript does not copy non-TS files.
+// Copies what TypeScript does not: the nodes' and credential's SVG icons (light and dark) and the nodes' codex files
+// (*.node.json), next to the compiled JavaScript in dist/, where n8n looks for them.
 const path = require('path');
-const { task, src, dest } = require('gulp');
+const { task, src, dest, parallel } = require('gulp');
 
-task('build:icons', copyIcons);
-
-function copyIcons() {
-	const nodeSource = path.resolve('nodes', '**', '*.{png,svg}');
-	const nodeDestination = path.resolve('dist', 'nodes');
-	src(nodeSource, { encoding: false }).pipe(dest(nodeDestination));
-
-	const credSource = path.resolve('credentials', '**', '*.{png,svg}');
-	const credDestination = path.resolve('dist', 'credentials');
-	return src(credSource, { encoding: false }).pipe(dest(credDestination));
+function copy(folder, pattern) {
+	return () =>
+		src(path.resolve(folder, '**', pattern), { encoding: false }).pipe(dest(path.resolve('dist', folder)));
 }
+
+task(
+	'build:icons',
+	parallel(copy('nodes', '*.svg'), copy('credentials', '*.svg'), copy('nodes', '*.node.json')),
+);
