@@ -19,7 +19,7 @@ import {
 import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
 
 import { WeChatOfficialAccountApi } from '../../credentials/WeChatOfficialAccountApi.credentials';
-import { WeChatCustomerService } from '../../nodes/WeChatCustomerService/WeChatCustomerService.node';
+import { WeChatCustomerService } from '../../nodes/WeChatCustomerService/WeChatCustomerService.node.ts';
 import { InMemoryCredentialsHelper } from './credentialsHelper';
 import { ensureEngineServices } from './services';
 
