@@ -1,14 +1,17 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-// Placeholder until the chatRecord operations land.
+import * as getAll from './getAll.operation';
+
+const operations = [getAll];
+
 export const chatRecordOperations: INodeProperties = {
 	displayName: 'Operation',
 	name: 'operation',
 	type: 'options',
 	noDataExpression: true,
 	displayOptions: { show: { resource: ['chatRecord'] } },
-	options: [],
-	default: '',
+	options: operations.map((operation) => operation.option),
+	default: 'getAll',
 };
 
-export const chatRecordFields: INodeProperties[] = [];
+export const chatRecordFields: INodeProperties[] = operations.flatMap((operation) => operation.fields);

@@ -1,14 +1,21 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-// Placeholder until the session operations land.
+import * as close from './close.operation';
+import * as create from './create.operation';
+import * as get from './get.operation';
+import * as getAll from './getAll.operation';
+import * as getWaiting from './getWaiting.operation';
+
+const operations = [close, create, get, getAll, getWaiting];
+
 export const sessionOperations: INodeProperties = {
 	displayName: 'Operation',
 	name: 'operation',
 	type: 'options',
 	noDataExpression: true,
 	displayOptions: { show: { resource: ['session'] } },
-	options: [],
-	default: '',
+	options: operations.map((operation) => operation.option),
+	default: 'get',
 };
 
-export const sessionFields: INodeProperties[] = [];
+export const sessionFields: INodeProperties[] = operations.flatMap((operation) => operation.fields);

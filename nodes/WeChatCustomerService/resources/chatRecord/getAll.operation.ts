@@ -1,0 +1,224 @@
+import {
+	NodeOperationError,
+	updateDisplayOptions,
+	type DeclarativeRestApiSettings,
+	type IDataObject,
+	type IExecutePaginationFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
+
+import { getManyFields } from '../../descriptions/getManyFields';
+import { makeWeChatRoutingRequest, weChatRouting } from '../../helpers/routing';
+import { splitIntoDayWindows } from './dayWindows';
+import { labelOpercode } from './opercodes';
+import { readChatRecordRange } from './timeRange';
+
+/** getmsglist returns at most 10,000 records per call. */
+export const MAX_RECORDS_PER_PAGE = 10000;
+
+interface ChatRecordFilters {
+	openId: string;
+	worker: string;
+}
+
+function readFilters(context: IExecutePaginationFunctions): ChatRecordFilters {
+	const filters = context.getNodeParameter('filters', {}) as IDataObject;
+	return {
+		openId: String(filters.openId ?? '').trim(),
+		worker: String(filters.worker ?? '').trim(),
+	};
+}
+
+function readLimit(context: IExecutePaginationFunctions): number {
+	if (context.getNodeParameter('returnAll', false) as boolean) return Infinity;
+	const limit = Number(context.getNodeParameter('limit', 50));
+	if (!Number.isInteger(limit) || limit < 1) {
+		throw new NodeOperationError(context.getNode(), `Limit must be a whole number of at least 1, not ${limit}`, {
+			itemIndex: context.getItemIndex(),
+			description: 'Set Limit to how many chat records to return, or switch on Return All.',
+		});
+	}
+	return limit;
+}
+
+/**
+ * WeChat does not document whether the `msgid` it returns is the last record it sent (so the next page starts with
+ * that record again) or the one after it. Either way at most the first record of a page can repeat the last one of
+ * the page before, so that is the only place compared, on every field a record has.
+ */
+function sameRecord(a: IDataObject, b: IDataObject): boolean {
+	return (
+		a.openid === b.openid &&
+		a.time === b.time &&
+		a.opercode === b.opercode &&
+		a.text === b.text &&
+		a.worker === b.worker
+	);
+}
+
+function toItem(record: IDataObject): INodeExecutionData {
+	const label = labelOpercode(record.opercode);
+	const seconds = Number(record.time);
+	return {
+		json: {
+			...record,
+			timeIso: Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : null,
+			opercodeLabel: label.en,
+			opercodeLabelZh: label.zh,
+		},
+	};
+}
+
+interface Page {
+	records: IDataObject[];
+	nextMsgid: number;
+}
+
+function readPage(items: INodeExecutionData[]): Page {
+	const body = (items[0]?.json ?? {}) as IDataObject;
+	const records = Array.isArray(body.recordlist) ? (body.recordlist as IDataObject[]) : [];
+	return { records, nextMsgid: Number(body.msgid) };
+}
+
+/**
+ * Reads any range: one query per window of at most 24 hours (WeChat answers 65417 for longer ones), paged by
+ * `msgid` inside each window while pages come back full, and it stops the moment the limit is reached, so no page or
+ * window is fetched that the output does not need.
+ */
+async function fetchChatRecords(
+	this: IExecutePaginationFunctions,
+	requestData: DeclarativeRestApiSettings.ResultOptions,
+): Promise<INodeExecutionData[]> {
+	// Everything is checked before the first request.
+	const { first, last } = readChatRecordRange(this);
+	const limit = readLimit(this);
+	const filters = readFilters(this);
+	const filtering = filters.openId !== '' || filters.worker !== '';
+	const matches = (record: IDataObject) =>
+		(filters.openId === '' || record.openid === filters.openId) &&
+		(filters.worker === '' || record.worker === filters.worker);
+
+	const output: INodeExecutionData[] = [];
+	for (const window of splitIntoDayWindows(first, last)) {
+		let msgid = 1;
+		let previousLast: IDataObject | undefined;
+		// Set once a page began with the previous page's last record: from then on one extra record is asked for.
+		let pagesOverlap = false;
+		for (;;) {
+			const remaining = limit - output.length;
+			// With a filter, how many records yield the remaining matches is unknown: ask for full pages.
+			const number = filtering
+				? MAX_RECORDS_PER_PAGE
+				: Math.min(MAX_RECORDS_PER_PAGE, remaining + (pagesOverlap ? 1 : 0));
+			requestData.options.body = { starttime: window.start, endtime: window.end, msgid, number };
+			const page = readPage(await makeWeChatRoutingRequest(this, requestData));
+
+			let records = page.records;
+			// Records carry no id, and one user can send two identical "[image]" records within a second, so equal
+			// fields alone could drop a real record. When the ids are consecutive, a page that moved msgid on by exactly
+			// its length started after the previous page's last record and cannot repeat it.
+			const startedAfterPrevious = page.nextMsgid - msgid === page.records.length;
+			if (
+				previousLast !== undefined &&
+				records.length > 0 &&
+				!startedAfterPrevious &&
+				sameRecord(records[0], previousLast)
+			) {
+				records = records.slice(1);
+				pagesOverlap = true;
+			}
+			for (const record of records) {
+				if (!matches(record)) continue;
+				output.push(toItem(record));
+				if (output.length >= limit) return output;
+			}
+
+			// A page shorter than asked for is the window's last one.
+			if (page.records.length < number) break;
+			if (!(page.nextMsgid > msgid) && number > 1) {
+				// Asking again with the same msgid would return the same page forever.
+				throw new NodeOperationError(
+					this.getNode(),
+					`WeChat's chat-record answer did not move on to a next page (msgid ${String(page.nextMsgid)} after ${msgid})`,
+					{
+						itemIndex: this.getItemIndex(),
+						description:
+							'The export stopped instead of repeating the same records. Try a shorter time range, or try again later.',
+					},
+				);
+			}
+			previousLast = page.records[page.records.length - 1];
+			msgid = page.nextMsgid;
+		}
+	}
+	return output;
+}
+
+export const option: INodePropertyOptions = {
+	name: 'Get Many',
+	value: 'getAll',
+	action: 'Get many chat records',
+	description:
+		'Export the chat records (聊天记录) of any time range; the node splits it into 24-hour queries and pages through each',
+	// No postReceive of its own: fetchChatRecords needs the whole answer (recordlist, number, msgid) of every page.
+	routing: weChatRouting(
+		{ method: 'POST', url: '/customservice/msgrecord/getmsglist' },
+		{ pagination: fetchChatRecords },
+	),
+};
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Start Time',
+		name: 'startTime',
+		type: 'dateTime',
+		default: '',
+		required: true,
+		description:
+			'Records from this moment on (included). Also accepts an expression yielding an ISO 8601 date or a Unix timestamp in seconds or milliseconds; a date without an offset is read in the workflow\'s time zone.',
+	},
+	{
+		displayName: 'End Time',
+		name: 'endTime',
+		type: 'dateTime',
+		default: '',
+		required: true,
+		description:
+			'Records before this moment (excluded), so consecutive exports neither overlap nor leave a gap. Any range works: the node queries WeChat 24 hours at a time.',
+	},
+	...getManyFields,
+	{
+		displayName: 'Filters',
+		name: 'filters',
+		type: 'collection',
+		placeholder: 'Add Filter',
+		default: {},
+		options: [
+			{
+				displayName: 'OpenID',
+				name: 'openId',
+				type: 'string',
+				default: '',
+				placeholder: 'oABC123…',
+				description:
+					'Only records of this user. Applied by the node after download, because WeChat cannot filter: every record in the range is still fetched, so it does not reduce API calls.',
+			},
+			{
+				displayName: 'Worker',
+				name: 'worker',
+				type: 'string',
+				default: '',
+				placeholder: 'kf2001@gh_service',
+				description:
+					'Only records handled by this customer-service account (the record\'s worker). Applied by the node after download, because WeChat cannot filter: every record in the range is still fetched, so it does not reduce API calls.',
+			},
+		],
+	},
+];
+
+export const fields = updateDisplayOptions(
+	{ show: { resource: ['chatRecord'], operation: ['getAll'] } },
+	properties,
+);

@@ -1,0 +1,104 @@
+import {
+	NodeOperationError,
+	updateDisplayOptions,
+	type DeclarativeRestApiSettings,
+	type IDataObject,
+	type IExecutePaginationFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
+
+import { kfAccountLocator } from '../../descriptions/kfAccountLocator';
+import { makeWeChatRoutingRequest, weChatRouting } from '../../helpers/routing';
+import { requireOpenId, selectedKfAccount } from '../../helpers/validation';
+import { weChatApiRequest } from '../../transport/weChatApiRequest';
+import { openIdField } from './openIdField';
+import { pickLeastLoadedAgent, type OnlineAgent } from './pickLeastLoadedAgent';
+
+type AgentSelection = 'specific' | 'leastLoaded';
+
+async function leastLoadedOnlineAgent(context: IExecutePaginationFunctions): Promise<OnlineAgent> {
+	const response = await weChatApiRequest.call(
+		context,
+		{ method: 'GET', url: '/cgi-bin/customservice/getonlinekflist' },
+		context.getItemIndex(),
+	);
+	const agent = pickLeastLoadedAgent(response.kf_online_list);
+	if (agent === undefined) {
+		throw new NodeOperationError(context.getNode(), 'No customer-service agent is online (没有在线客服)', {
+			itemIndex: context.getItemIndex(),
+			description:
+				'WeChat lists no agent who is logged in, so no session was created. Put the user in the waiting queue instead: set the WeChat Customer Service Trigger\'s reply to "Transfer to Customer Service" without an account, and WeChat hands the user to the next agent who comes online. Or try again later, e.g. with "Retry On Fail".',
+		});
+	}
+	return agent;
+}
+
+/**
+ * Done in the operation's pagination step rather than in a preSend because the output has to say which agent was
+ * chosen, and only this step both sees the choice and knows that WeChat accepted it.
+ */
+async function createSession(
+	this: IExecutePaginationFunctions,
+	requestData: DeclarativeRestApiSettings.ResultOptions,
+): Promise<INodeExecutionData[]> {
+	const openid = requireOpenId(this, this.getNodeParameter('openId'));
+	const selection = this.getNodeParameter('agentSelection', 'specific') as AgentSelection;
+	const picked = selection === 'leastLoaded' ? await leastLoadedOnlineAgent(this) : undefined;
+	const kfAccount = picked?.kf_account ?? selectedKfAccount(this);
+
+	requestData.options.body = { kf_account: kfAccount, openid };
+	await makeWeChatRoutingRequest(this, requestData);
+
+	const json: IDataObject = { kf_account: kfAccount, openid, created: true };
+	if (picked !== undefined) {
+		json.selectedBy = 'leastLoaded';
+		json.accepted_case = picked.accepted_case;
+	}
+	return [{ json }];
+}
+
+export const option: INodePropertyOptions = {
+	name: 'Create',
+	value: 'create',
+	action: 'Create a session',
+	description: 'Hand a user to an agent, or to the least-loaded online agent (创建会话)',
+	routing: weChatRouting(
+		{ method: 'POST', url: '/customservice/kfsession/create' },
+		{ pagination: createSession },
+	),
+};
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Agent',
+		name: 'agentSelection',
+		type: 'options',
+		noDataExpression: true,
+		default: 'specific',
+		options: [
+			{
+				name: 'Specific Account',
+				value: 'specific',
+				description: 'The account chosen below; it must be bound to a worker and online',
+			},
+			{
+				name: 'Least-Loaded Online Agent',
+				value: 'leastLoaded',
+				description:
+					'The online agent serving the fewest sessions now (ties: the first one WeChat lists). Costs one extra call (getonlinekflist).',
+			},
+		],
+	},
+	kfAccountLocator({
+		displayOptions: { show: { agentSelection: ['specific'] } },
+		description: 'The agent (客服账号) who takes the session, prefix@WeChatID; the agent must be online',
+	}),
+	openIdField('The user (a follower of this Official Account) to hand to the agent'),
+];
+
+export const fields = updateDisplayOptions(
+	{ show: { resource: ['session'], operation: ['create'] } },
+	properties,
+);
