@@ -48,10 +48,29 @@ function formatBytes(bytes: number): string {
 	return `${Math.ceil(bytes / 1024)} KB`;
 }
 
+function nameExtension(fileName: string | undefined): string | undefined {
+	return /\.([A-Za-z0-9]+)$/.exec(fileName ?? '')?.[1]?.toLowerCase();
+}
+
+/**
+ * The MIME type wins when it is one WeChat knows. Otherwise the file name decides before n8n's `fileExtension`,
+ * because n8n derives that from the MIME type alone: a download served as application/octet-stream would be "bin"
+ * even when it is called voice.amr.
+ */
 function extensionOf(binary: IBinaryData): string {
-	const fromName = /\.([A-Za-z0-9]+)$/.exec(binary.fileName ?? '')?.[1]?.toLowerCase();
-	const fromExtension = binary.fileExtension?.toLowerCase();
-	return EXTENSION_BY_MIME[binary.mimeType?.toLowerCase() ?? ''] ?? fromExtension ?? fromName ?? '';
+	return (
+		EXTENSION_BY_MIME[binary.mimeType?.toLowerCase() ?? ''] ??
+		nameExtension(binary.fileName) ??
+		binary.fileExtension?.toLowerCase() ??
+		''
+	);
+}
+
+/** WeChat judges an upload by its file name's extension, so the name sent must end with an accepted one. */
+function uploadFileName(fileName: string | undefined, rule: MediaRule, extension: string): string {
+	const current = nameExtension(fileName);
+	if (fileName && current && rule.extensions.includes(current)) return fileName;
+	return `${fileName || rule.label}.${extension}`;
 }
 
 /** Reads the item's binary property and checks it against WeChat's rules for `type`. */
@@ -102,7 +121,7 @@ export async function readMediaFile(
 		);
 	}
 
-	const fileName = binaryData.fileName || `${rule.label}.${extension}`;
+	const fileName = uploadFileName(binaryData.fileName, rule, extension);
 	return { buffer, fileName, mimeType: binaryData.mimeType || 'application/octet-stream', extension };
 }
 

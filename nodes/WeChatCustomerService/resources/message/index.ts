@@ -1,14 +1,18 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-// Placeholder until the message operations land.
+import * as send from './send.operation';
+import * as typing from './typing.operation';
+
+const operations = [send, typing];
+
 export const messageOperations: INodeProperties = {
 	displayName: 'Operation',
 	name: 'operation',
 	type: 'options',
 	noDataExpression: true,
 	displayOptions: { show: { resource: ['message'] } },
-	options: [],
-	default: '',
+	options: operations.map((operation) => operation.option),
+	default: 'send',
 };
 
-export const messageFields: INodeProperties[] = [];
+export const messageFields: INodeProperties[] = operations.flatMap((operation) => operation.fields);

@@ -1,0 +1,431 @@
+import {
+	updateDisplayOptions,
+	type DeclarativeRestApiSettings,
+	type IDataObject,
+	type IExecutePaginationFunctions,
+	type IExecuteSingleFunctions,
+	type IHttpRequestOptions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
+
+import { kfAccountLocator } from '../../descriptions/kfAccountLocator';
+import { makeWeChatRoutingRequest, weChatRouting } from '../../helpers/routing';
+import { requireKfAccount, requireOpenId } from '../../helpers/validation';
+import {
+	buildMessagePayload,
+	MEDIA_MESSAGE_TYPES,
+	requireMessageType,
+	THUMB_MESSAGE_TYPES,
+	type MessageType,
+} from './messagePayloads';
+import { isFromBinary, MAIN_MEDIA, THUMB_MEDIA } from './uploadMedia';
+
+/** The send-as account, validated; empty when the message goes out under the Official Account's own name. */
+function sendAsAccount(context: IExecuteSingleFunctions): string {
+	const raw = context.getNodeParameter('additionalFields.kfAccount', '') as unknown;
+	// A resource locator's value, whichever mode it was picked in.
+	const value = typeof raw === 'object' && raw !== null ? (raw as IDataObject).value : raw;
+	if (String(value ?? '').trim() === '') return '';
+	return requireKfAccount(context, value, 'Send As');
+}
+
+async function buildSendRequest(
+	this: IExecuteSingleFunctions,
+	requestOptions: IHttpRequestOptions,
+): Promise<IHttpRequestOptions> {
+	const touser = requireOpenId(this, this.getNodeParameter('openId', ''));
+	const msgtype = requireMessageType(this, this.getNodeParameter('msgType', ''));
+	const kfAccount = sendAsAccount(this);
+	// Last, because it may upload media: everything above must be valid first.
+	const payload = await buildMessagePayload(this, msgtype);
+	requestOptions.body = {
+		touser,
+		msgtype,
+		[msgtype]: payload,
+		...(kfAccount ? { customservice: { kf_account: kfAccount } } : {}),
+	};
+	return requestOptions;
+}
+
+/**
+ * Sends the message (a rejected token resends only this request, never the upload made in preSend) and reports it.
+ * The output is built here rather than in a postReceive step because only this step sees the request body, which
+ * holds the media_id of a file uploaded in preSend: returning it lets later nodes reuse the file without uploading
+ * it again.
+ */
+async function sendAndReport(
+	this: IExecutePaginationFunctions,
+	requestData: DeclarativeRestApiSettings.ResultOptions,
+): Promise<INodeExecutionData[]> {
+	await makeWeChatRoutingRequest(this, requestData);
+	const body = requestData.options.body as IDataObject;
+	const msgtype = body.msgtype as MessageType;
+	const payload = body[msgtype] as IDataObject;
+	const output: IDataObject = { touser: body.touser, msgtype, sent: true };
+	if (MEDIA_MESSAGE_TYPES.includes(msgtype) && isFromBinary(this, MAIN_MEDIA)) {
+		output.media_id = payload.media_id;
+		output.media_type = msgtype;
+	}
+	if (THUMB_MESSAGE_TYPES.includes(msgtype) && isFromBinary(this, THUMB_MEDIA)) {
+		output.thumb_media_id = payload.thumb_media_id;
+	}
+	return [{ json: output }];
+}
+
+export const option: INodePropertyOptions = {
+	name: 'Send',
+	value: 'send',
+	action: 'Send a message',
+	description: 'Send a customer-service message (客服消息) to a user who interacted within the last 48 hours',
+	routing: weChatRouting(
+		{ method: 'POST', url: '/cgi-bin/message/custom/send' },
+		{ preSend: [buildSendRequest], pagination: sendAndReport },
+	),
+};
+
+const showFor = (...msgType: MessageType[]) => ({ show: { msgType } });
+
+const mediaSourceOptions = [
+	{
+		name: 'Binary Data',
+		value: 'binary',
+		description: 'Upload a file of the input item as temporary media (临时素材) and send it in the same step',
+	},
+	{
+		name: 'Media ID',
+		value: 'mediaId',
+		description: 'Send media uploaded earlier (a media_id, e.g. from a previous run\'s output)',
+	},
+];
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'User OpenID',
+		name: 'openId',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'e.g. oAbCd1234efGHijkLMnoPQrstUV',
+		description:
+			'The OpenID of the follower to message: map FromUserName from the WeChat Customer Service Trigger',
+		hint: 'WeChat delivers customer-service messages only within 48 hours of the user\'s last message, menu click, follow or scan (otherwise error 45015), and only a few per interaction (45047)',
+	},
+	{
+		displayName: 'Message Type',
+		name: 'msgType',
+		type: 'options',
+		noDataExpression: true,
+		default: 'text',
+		options: [
+			{ name: 'Card Coupon', value: 'wxcard', description: 'A card or coupon (卡券)' },
+			{ name: 'Image', value: 'image', description: 'A JPG, PNG or GIF image of at most 10 MB' },
+			{
+				name: 'Menu',
+				value: 'msgmenu',
+				description: 'A text with tappable choices (菜单消息); verified accounts only',
+			},
+			{
+				name: 'Mini Program Page',
+				value: 'miniprogrampage',
+				description: 'A mini program card (小程序卡片) of a mini program linked to this account',
+			},
+			{ name: 'Music', value: 'music', description: 'A playable music link (音乐消息)' },
+			{
+				name: 'News',
+				value: 'news',
+				description: 'One article card (图文消息) that opens a URL',
+			},
+			{
+				name: 'News Material (Legacy)',
+				value: 'mpnews',
+				description: 'A permanent news material by media_id; WeChat has retired this for many accounts',
+			},
+			{
+				name: 'Published Article',
+				value: 'mpnewsarticle',
+				description: 'An article published by this account (已发布的图文), by article_id',
+			},
+			{ name: 'Text', value: 'text', description: 'A text message (文本消息)' },
+			{ name: 'Video', value: 'video', description: 'An MP4 video of at most 10 MB with a thumbnail' },
+			{ name: 'Voice', value: 'voice', description: 'An AMR or MP3 voice clip of at most 2 MB and 60 seconds' },
+		],
+	},
+
+	// text
+	{
+		displayName: 'Text',
+		name: 'content',
+		type: 'string',
+		typeOptions: { rows: 4 },
+		default: '',
+		required: true,
+		displayOptions: showFor('text'),
+		description: 'The message text. Links are allowed, including mini program links (data-miniprogram-appid).',
+	},
+
+	// image, voice, video
+	{
+		displayName: 'Media Source',
+		name: 'mediaSource',
+		type: 'options',
+		noDataExpression: true,
+		default: 'binary',
+		displayOptions: showFor('image', 'voice', 'video'),
+		options: mediaSourceOptions,
+	},
+	{
+		displayName: 'Input Binary Field',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		required: true,
+		displayOptions: { show: { msgType: ['image', 'voice', 'video'], mediaSource: ['binary'] } },
+		hint: 'The input binary field holding the file. Limits: image JPG/PNG/GIF 10 MB, voice AMR/MP3 2 MB, video MP4 10 MB.',
+	},
+	{
+		displayName: 'Media ID',
+		name: 'mediaId',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: { show: { msgType: ['image', 'voice', 'video'], mediaSource: ['mediaId'] } },
+		description:
+			'The media_id of an uploaded file of this type: temporary media (临时素材) stay valid for 3 days, permanent materials (永久素材) indefinitely',
+	},
+
+	// video, music: thumbnail
+	{
+		displayName: 'Thumbnail Source',
+		name: 'thumbSource',
+		type: 'options',
+		noDataExpression: true,
+		default: 'binary',
+		displayOptions: showFor('video', 'music'),
+		options: mediaSourceOptions,
+	},
+	{
+		displayName: 'Thumbnail Binary Field',
+		name: 'thumbBinaryPropertyName',
+		type: 'string',
+		default: 'thumbnail',
+		required: true,
+		displayOptions: { show: { msgType: ['video', 'music'], thumbSource: ['binary'] } },
+		hint: 'The input binary field holding the thumbnail (缩略图): a JPG of at most 64 KB',
+	},
+	{
+		displayName: 'Thumbnail Media ID',
+		name: 'thumbMediaId',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: { show: { msgType: ['video', 'music'], thumbSource: ['mediaId'] } },
+		description: 'The media_id of an uploaded thumbnail (thumb_media_id)',
+	},
+
+	// music
+	{
+		displayName: 'Music URL',
+		name: 'musicUrl',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'https://example.com/song.mp3',
+		displayOptions: showFor('music'),
+		description: 'Address of the audio file (musicurl)',
+	},
+	{
+		displayName: 'High-Quality Music URL',
+		name: 'hqMusicUrl',
+		type: 'string',
+		default: '',
+		placeholder: 'https://example.com/song-hq.mp3',
+		displayOptions: showFor('music'),
+		description:
+			'Address of a better-quality file that WeChat plays on Wi-Fi (hqmusicurl). Empty uses the Music URL.',
+	},
+
+	// titles and descriptions
+	{
+		displayName: 'Title',
+		name: 'title',
+		type: 'string',
+		default: '',
+		displayOptions: showFor('video', 'music'),
+	},
+	{
+		displayName: 'Title',
+		name: 'title',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: showFor('news', 'miniprogrampage'),
+	},
+	{
+		displayName: 'Description',
+		name: 'description',
+		type: 'string',
+		default: '',
+		displayOptions: showFor('video', 'music', 'news'),
+	},
+
+	// news
+	{
+		displayName: 'URL',
+		name: 'url',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'https://example.com/article',
+		displayOptions: showFor('news'),
+		description: 'The page the article card opens',
+	},
+	{
+		displayName: 'Picture URL',
+		name: 'picUrl',
+		type: 'string',
+		default: '',
+		placeholder: 'https://example.com/cover.jpg',
+		displayOptions: showFor('news'),
+		description: 'The card\'s picture (picurl): JPG or PNG, 360×200 recommended',
+	},
+
+	// mpnews, mpnewsarticle
+	{
+		displayName: 'Media ID',
+		name: 'mediaId',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: showFor('mpnews'),
+		description: 'The media_id of a permanent news material (永久图文素材)',
+	},
+	{
+		displayName: 'Article ID',
+		name: 'articleId',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: showFor('mpnewsarticle'),
+		description:
+			'The article_id of a published article, from freepublish or the PUBLISHJOBFINISH event (article_id)',
+	},
+
+	// msgmenu
+	{
+		displayName: 'Menu Header',
+		name: 'headContent',
+		type: 'string',
+		default: '',
+		placeholder: 'How satisfied are you with our service?',
+		displayOptions: showFor('msgmenu'),
+		description: 'Text above the choices (head_content)',
+	},
+	{
+		displayName: 'Menu Items',
+		name: 'menuItems',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true, sortable: true },
+		default: {},
+		placeholder: 'Add Menu Item',
+		displayOptions: showFor('msgmenu'),
+		description: 'The choices. A tap comes back as a text push whose bizmsgmenuid is the choice\'s ID.',
+		options: [
+			{
+				displayName: 'Item',
+				name: 'item',
+				values: [
+					{
+						displayName: 'ID',
+						name: 'id',
+						type: 'string',
+						default: '',
+						placeholder: '101',
+						description: 'Returned as bizmsgmenuid when the user taps this choice',
+					},
+					{
+						displayName: 'Text',
+						name: 'content',
+						type: 'string',
+						default: '',
+						placeholder: 'Satisfied',
+						description: 'What the user sees and taps',
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Menu Footer',
+		name: 'tailContent',
+		type: 'string',
+		default: '',
+		placeholder: 'Thank you!',
+		displayOptions: showFor('msgmenu'),
+		description: 'Text below the choices (tail_content)',
+	},
+
+	// wxcard
+	{
+		displayName: 'Card ID',
+		name: 'cardId',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: showFor('wxcard'),
+		description: 'The card_id of the card or coupon (卡券)',
+	},
+
+	// miniprogrampage
+	{
+		displayName: 'Mini Program AppID',
+		name: 'appId',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'wx1234567890abcdef',
+		displayOptions: showFor('miniprogrampage'),
+		description: 'The AppID of a mini program linked to this Official Account (appid)',
+	},
+	{
+		displayName: 'Page Path',
+		name: 'pagePath',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'pages/product/detail?sku=42',
+		displayOptions: showFor('miniprogrampage'),
+		description: 'The mini program page the card opens (pagepath)',
+	},
+	{
+		displayName: 'Thumbnail Media ID',
+		name: 'thumbMediaId',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: showFor('miniprogrampage'),
+		description: 'The media_id of the card image (thumb_media_id); 520×416 recommended',
+	},
+
+	{
+		displayName: 'Additional Fields',
+		name: 'additionalFields',
+		type: 'collection',
+		placeholder: 'Add Field',
+		default: {},
+		options: [
+			kfAccountLocator({
+				displayName: 'Send As',
+				required: false,
+				description:
+					'Send as this customer-service account (客服账号): the user sees its nickname and avatar. Empty sends as the Official Account.',
+			}),
+		],
+	},
+];
+
+export const fields = updateDisplayOptions(
+	{ show: { resource: ['message'], operation: ['send'] } },
+	properties,
+);

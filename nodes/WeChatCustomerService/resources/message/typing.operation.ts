@@ -1,0 +1,96 @@
+import {
+	NodeOperationError,
+	updateDisplayOptions,
+	type IExecuteSingleFunctions,
+	type IHttpRequestOptions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
+
+import { weChatRouting } from '../../helpers/routing';
+import { requireOpenId } from '../../helpers/validation';
+
+const COMMANDS = ['Typing', 'CancelTyping'];
+
+function requireCommand(context: IExecuteSingleFunctions): string {
+	const command = String(context.getNodeParameter('command', '') ?? '').trim();
+	if (!COMMANDS.includes(command)) {
+		throw new NodeOperationError(context.getNode(), `"${command}" is not a typing command`, {
+			itemIndex: context.getItemIndex(),
+			description: 'Use Typing (show "typing…") or CancelTyping (hide it); WeChat knows no other command.',
+		});
+	}
+	return command;
+}
+
+async function buildTypingBody(
+	this: IExecuteSingleFunctions,
+	requestOptions: IHttpRequestOptions,
+): Promise<IHttpRequestOptions> {
+	requestOptions.body = {
+		touser: requireOpenId(this, this.getNodeParameter('openId', '')),
+		command: requireCommand(this),
+	};
+	return requestOptions;
+}
+
+async function reportTyping(this: IExecuteSingleFunctions): Promise<INodeExecutionData[]> {
+	return [
+		{
+			json: {
+				touser: String(this.getNodeParameter('openId', '')).trim(),
+				command: String(this.getNodeParameter('command', '')).trim(),
+				sent: true,
+			},
+		},
+	];
+}
+
+export const option: INodePropertyOptions = {
+	name: 'Set Typing Status',
+	value: 'typing',
+	action: 'Show or hide the typing status',
+	description: 'Show or hide "typing…" (正在输入) in the user\'s chat (客服输入状态)',
+	routing: weChatRouting(
+		{ method: 'POST', url: '/cgi-bin/message/custom/typing' },
+		{ preSend: [buildTypingBody], postReceive: [reportTyping] },
+	),
+};
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'User OpenID',
+		name: 'openId',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'e.g. oAbCd1234efGHijkLMnoPQrstUV',
+		description:
+			'The OpenID of the follower: map FromUserName from the WeChat Customer Service Trigger',
+	},
+	{
+		displayName: 'Command',
+		name: 'command',
+		type: 'options',
+		default: 'Typing',
+		options: [
+			{
+				name: 'Cancel Typing',
+				value: 'CancelTyping',
+				description: 'Hide the typing status before its 15 seconds are over',
+			},
+			{
+				name: 'Show Typing',
+				value: 'Typing',
+				description: 'Show "typing…" for up to 15 seconds or until the next message is sent',
+			},
+		],
+		hint: 'Typing works only within 30 seconds of a message exchanged with the user (otherwise error 45080) and cannot be repeated while it shows (45081)',
+	},
+];
+
+export const fields = updateDisplayOptions(
+	{ show: { resource: ['message'], operation: ['typing'] } },
+	properties,
+);
