@@ -278,3 +278,27 @@ describe('every item, and continueOnFail', () => {
 		assert.equal(result.error?.message, 'WeChat error 45009 (接口调用超过限制): The daily call quota of this API is used up');
 	});
 });
+
+describe('the account picker (resource locator list)', () => {
+	test('lists every account as "nickname (account)", filtered by what the user types', async () => {
+		const instance = harness();
+		const all = await instance.listSearch('searchKfAccounts');
+		assert.deepEqual(all.results, [
+			{ name: 'Alice (alice@gh_service)', value: 'alice@gh_service' },
+			{ name: 'Bob (bob@gh_service)', value: 'bob@gh_service' },
+			{ name: 'Carol (carol@gh_service)', value: 'carol@gh_service' },
+		]);
+		const filtered = await instance.listSearch('searchKfAccounts', 'CAR');
+		assert.deepEqual(filtered.results, [{ name: 'Carol (carol@gh_service)', value: 'carol@gh_service' }]);
+		assert.equal(emulator.apiCalls('/cgi-bin/customservice/getkflist').length, 2);
+		assert.equal(emulator.tokenCalls().length, 1);
+	});
+
+	test('a WeChat error while listing is explained, not an empty list', async () => {
+		emulator.setKfEnabled(false);
+		await assert.rejects(harness().listSearch('searchKfAccounts'), {
+			message:
+				'WeChat error 65400 (API不可用，即没有开通/升级到新版客服功能): The new customer-service feature is not enabled for this Official Account, or was enabled moments ago',
+		});
+	});
+});

@@ -16,7 +16,7 @@ import {
 	type IVersionedNodeType,
 	type IWorkflowExecuteAdditionalData,
 } from 'n8n-workflow';
-import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import { ExecutionLifecycleHooks, LoadOptionsContext, WorkflowExecute } from 'n8n-core';
 
 import { WeChatOfficialAccountApi } from '../../credentials/WeChatOfficialAccountApi.credentials';
 import { WeChatCustomerService } from '../../nodes/WeChatCustomerService/WeChatCustomerService.node.ts';
@@ -164,6 +164,42 @@ export class EngineHarness {
 			error: run.data.resultData.error,
 			run,
 		};
+	}
+
+	/** Calls one of the node's `listSearch` methods the way the editor does for a resource locator's list. */
+	async listSearch(method: string, filter?: string, parameters: INodeParameters = {}) {
+		const node: INode = {
+			id: 'wechat',
+			name: 'WeChat Customer Service',
+			type: NODE_TYPE,
+			typeVersion: 1,
+			position: [0, 0],
+			parameters,
+			credentials: { [CREDENTIAL_TYPE]: { id: CREDENTIAL_ID, name: 'WeChat emulator' } },
+		};
+		const workflow = new Workflow({
+			nodes: [node],
+			connections: {},
+			active: false,
+			nodeTypes: this.nodeTypes,
+		});
+		const hooks = new ExecutionLifecycleHooks('internal', 'list-search', {
+			id: 'list-search',
+			name: 'list search',
+			nodes: [node],
+			connections: {},
+			active: false,
+			activeVersionId: null,
+			isArchived: false,
+			createdAt: new Date(),
+			updatedAt: new Date(),
+			settings: {},
+		});
+		const context = new LoadOptionsContext(workflow, node, this.additionalData(hooks, 'list-search'), '');
+		const type = this.nodeTypes.getByNameAndVersion(NODE_TYPE);
+		const search = type.methods?.listSearch?.[method];
+		if (!search) throw new Error(`No listSearch method ${method}`);
+		return await search.call(context, filter);
 	}
 
 	/** Runs Items → nodes[0] → nodes[1] → … (a straight chain). */
