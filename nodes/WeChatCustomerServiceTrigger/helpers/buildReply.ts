@@ -1,0 +1,50 @@
+/**
+ * Passive replies (被动回复, spec 3.3 and 3.5): the body of the HTTP answer to a push.
+ */
+import { randomInt } from 'crypto';
+
+import { buildXml } from '../../shared/xml';
+import { encryptMessage } from './pushCrypto';
+import { messageSignature } from './verifySignature';
+
+/** WeChat's "nothing to reply" answer: acknowledged, no retry, nothing shown to the user. */
+export const SUCCESS_REPLY = 'success';
+
+/**
+ * The reply that hands the user over to the customer-service system (transfer_customer_service, spec 3.5). Sender
+ * and recipient swap: the reply goes from the account to the user. `TransInfo/KfAccount` only when an agent is
+ * named; without it WeChat picks an agent.
+ */
+export function transferToCustomerServiceXml(
+	push: { ToUserName: string; FromUserName: string },
+	kfAccount: string,
+	nowSeconds: number,
+): string {
+	return buildXml({
+		ToUserName: push.FromUserName,
+		FromUserName: push.ToUserName,
+		CreateTime: nowSeconds,
+		MsgType: 'transfer_customer_service',
+		TransInfo: kfAccount ? { KfAccount: kfAccount } : undefined,
+	});
+}
+
+/**
+ * Wraps a reply for an encrypted push: Encrypt, MsgSignature, TimeStamp, Nonce, with a fresh timestamp (seconds, as
+ * WeChat expects — never milliseconds) and nonce. Encrypted with the key the push was decrypted with, as WeChat's FAQ
+ * on key rotation asks.
+ */
+export function encryptedReplyXml(
+	replyXml: string,
+	options: { token: string; encodingAESKey: string; appId: string; nowSeconds: number; nonce?: string },
+): string {
+	const encrypt = encryptMessage(replyXml, options.encodingAESKey, options.appId);
+	const timestamp = String(options.nowSeconds);
+	const nonce = options.nonce ?? String(randomInt(100_000_000, 2_147_483_647));
+	return buildXml({
+		Encrypt: encrypt,
+		MsgSignature: messageSignature(options.token, timestamp, nonce, encrypt),
+		TimeStamp: options.nowSeconds,
+		Nonce: nonce,
+	});
+}

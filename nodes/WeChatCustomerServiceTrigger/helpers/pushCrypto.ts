@@ -1,0 +1,132 @@
+/**
+ * The push encryption of compatible and safe mode (spec 3.3), as WeChat's WXBizMsgCrypt defines it:
+ * AESKey = base64(EncodingAESKey + "=") (32 bytes); AES-256-CBC with IV = the key's first 16 bytes; PKCS#7 padding
+ * to a 32-byte block (not AES's 16, so Node's automatic padding is off); plaintext =
+ * 16 random bytes ‖ 4-byte big-endian message length ‖ message ‖ AppID; transported as base64.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'crypto';
+
+export const ENCODING_AES_KEY_PATTERN = /^[A-Za-z0-9]{43}$/;
+
+const PAD_BLOCK = 32;
+const RANDOM_PREFIX = 16;
+const LENGTH_FIELD = 4;
+
+/** WeChat's server-side crypto codes (spec section 2), used as the short reason of a rejected push. */
+export const CRYPTO_ERROR = {
+	signature: -40001,
+	parse: -40002,
+	aesKey: -40004,
+	appId: -40005,
+	decrypt: -40007,
+	invalidMessage: -40008,
+	base64: -40010,
+	buffer: -41003,
+} as const;
+
+export function isValidEncodingAESKey(value: string): boolean {
+	return ENCODING_AES_KEY_PATTERN.test(value);
+}
+
+/** 43 characters of [A-Za-z0-9] always decode to exactly 32 bytes; anything else is refused before use. */
+export function aesKeyFromEncodingAESKey(encodingAESKey: string): Buffer | undefined {
+	if (!isValidEncodingAESKey(encodingAESKey)) return undefined;
+	const key = Buffer.from(`${encodingAESKey}=`, 'base64');
+	return key.length === 32 ? key : undefined;
+}
+
+// Node's base64 decoder skips characters it does not know; a strict check keeps a truncated or altered value from
+// being decoded into something else.
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+type KeyAttempt =
+	| { ok: true; message: string }
+	| { ok: false; failure: 'decrypt' | 'appId' | 'utf8' };
+
+function decryptWithKey(ciphertext: Buffer, key: Buffer, appId: string): KeyAttempt {
+	let padded: Buffer;
+	try {
+		const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
+		decipher.setAutoPadding(false);
+		padded = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+	} catch {
+		return { ok: false, failure: 'decrypt' };
+	}
+	const pad = padded[padded.length - 1];
+	if (pad < 1 || pad > PAD_BLOCK || pad > padded.length) return { ok: false, failure: 'decrypt' };
+	for (let i = padded.length - pad; i < padded.length; i++) {
+		if (padded[i] !== pad) return { ok: false, failure: 'decrypt' };
+	}
+	const plaintext = padded.subarray(0, padded.length - pad);
+	if (plaintext.length < RANDOM_PREFIX + LENGTH_FIELD) return { ok: false, failure: 'decrypt' };
+	const length = plaintext.readUInt32BE(RANDOM_PREFIX);
+	const messageEnd = RANDOM_PREFIX + LENGTH_FIELD + length;
+	if (messageEnd > plaintext.length) return { ok: false, failure: 'decrypt' };
+	// The AppID after the message proves the push was encrypted for this account, not replayed from another one
+	// that shares the key (several SDKs skip this check).
+	const trailingAppId = plaintext.subarray(messageEnd);
+	const expectedAppId = Buffer.from(appId, 'utf8');
+	if (trailingAppId.length !== expectedAppId.length || !trailingAppId.equals(expectedAppId)) {
+		return { ok: false, failure: 'appId' };
+	}
+	try {
+		return { ok: true, message: utf8.decode(plaintext.subarray(RANDOM_PREFIX + LENGTH_FIELD, messageEnd)) };
+	} catch {
+		return { ok: false, failure: 'utf8' };
+	}
+}
+
+export type DecryptResult =
+	| { ok: true; message: string; encodingAESKey: string }
+	| { ok: false; code: number; reason: string };
+
+/**
+ * Decrypts an `Encrypt` value with the first key that works. WeChat's FAQ on key rotation: try the current
+ * EncodingAESKey, then the previous one, and reply with whichever worked (returned as `encodingAESKey`).
+ * Failures do not say which step failed beyond what a sender can already know (no padding oracle): a wrong key,
+ * tampered ciphertext and bad padding all read "decryption failed".
+ */
+export function decryptPush(encrypt: string, encodingAESKeys: string[], appId: string): DecryptResult {
+	if (encrypt.length === 0 || !STRICT_BASE64.test(encrypt)) {
+		return { ok: false, code: CRYPTO_ERROR.base64, reason: 'Encrypt is not valid base64' };
+	}
+	const ciphertext = Buffer.from(encrypt, 'base64');
+	if (ciphertext.length === 0 || ciphertext.length % PAD_BLOCK !== 0) {
+		return { ok: false, code: CRYPTO_ERROR.buffer, reason: 'ciphertext has an invalid length' };
+	}
+	let sawAppIdMismatch = false;
+	let sawInvalidText = false;
+	for (const encodingAESKey of encodingAESKeys) {
+		const key = aesKeyFromEncodingAESKey(encodingAESKey);
+		if (!key) continue;
+		const attempt = decryptWithKey(ciphertext, key, appId);
+		if (attempt.ok) return { ok: true, message: attempt.message, encodingAESKey };
+		if (attempt.failure === 'appId') sawAppIdMismatch = true;
+		if (attempt.failure === 'utf8') sawInvalidText = true;
+	}
+	if (sawAppIdMismatch) {
+		return { ok: false, code: CRYPTO_ERROR.appId, reason: 'AppID in the message does not match the credential' };
+	}
+	if (sawInvalidText) {
+		return { ok: false, code: CRYPTO_ERROR.invalidMessage, reason: 'decrypted message is not valid UTF-8' };
+	}
+	return { ok: false, code: CRYPTO_ERROR.decrypt, reason: 'decryption failed' };
+}
+
+/** Encrypts a reply the way WeChat expects it (same layout as a push); `random16` only for reproducible tests. */
+export function encryptMessage(message: string, encodingAESKey: string, appId: string, random16?: Buffer): string {
+	const key = aesKeyFromEncodingAESKey(encodingAESKey);
+	if (!key) throw new RangeError('EncodingAESKey must be 43 characters of [A-Za-z0-9]');
+	const body = Buffer.from(message, 'utf8');
+	const length = Buffer.alloc(LENGTH_FIELD);
+	length.writeUInt32BE(body.length, 0);
+	const plaintext = Buffer.concat([random16 ?? randomBytes(RANDOM_PREFIX), length, body, Buffer.from(appId, 'utf8')]);
+	const pad = PAD_BLOCK - (plaintext.length % PAD_BLOCK);
+	const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16));
+	cipher.setAutoPadding(false);
+	return Buffer.concat([cipher.update(Buffer.concat([plaintext, Buffer.alloc(pad, pad)])), cipher.final()]).toString(
+		'base64',
+	);
+}

@@ -1,0 +1,94 @@
+/**
+ * The trigger's settings from its credential and parameters, and the set-up check that activation runs.
+ */
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
+
+import type { FormatSetting } from './parsePush';
+import { isValidEncodingAESKey } from './pushCrypto';
+
+export type ReplySetting = 'success' | 'transferToCustomerService';
+
+export interface PushSettings {
+	token: string;
+	appId: string;
+	/** Current key first, then the previous one; empty in plaintext-only set-ups. */
+	encodingAESKeys: string[];
+	events: string[];
+	reply: ReplySetting;
+	kfAccount: string;
+	maxTimestampAge: number;
+	deduplicate: boolean;
+	format: FormatSetting;
+	/** Separates this trigger's de-duplication entries from every other trigger's. */
+	scope: string;
+}
+
+export const DEFAULT_MAX_TIMESTAMP_AGE = 300;
+
+function credentialText(credentials: ICredentialDataDecryptedObject, name: string): string {
+	const value = credentials[name];
+	return typeof value === 'string' ? value : '';
+}
+
+/**
+ * What is wrong with the push settings of a credential, in words a user can act on; undefined when nothing is.
+ * Never quotes a secret, only says which field is wrong.
+ */
+export function findCredentialProblem(credentials: ICredentialDataDecryptedObject): string | undefined {
+	const token = credentialText(credentials, 'token');
+	const key = credentialText(credentials, 'encodingAESKey');
+	const previousKey = credentialText(credentials, 'previousEncodingAESKey');
+	if (!token) {
+		return 'The credential has no Push Token (令牌). Enter the Token from the WeChat admin console → 设置与开发 → 基本配置 → 服务器配置.';
+	}
+	if (token !== token.trim()) {
+		return 'The Push Token (令牌) of the credential starts or ends with a space; WeChat would never match it.';
+	}
+	if (key && !isValidEncodingAESKey(key)) {
+		return 'The EncodingAESKey (消息加解密密钥) of the credential must be exactly 43 letters and digits, as generated in 服务器配置.';
+	}
+	if (previousKey && !isValidEncodingAESKey(previousKey)) {
+		return 'The Previous EncodingAESKey of the credential must be exactly 43 letters and digits (or empty).';
+	}
+	if (previousKey && !key) {
+		return 'The credential has a Previous EncodingAESKey but no EncodingAESKey: enter the current key too.';
+	}
+	if (key && !credentialText(credentials, 'appId')) {
+		return 'The credential has no AppID (开发者ID); encrypted pushes are checked against it.';
+	}
+	return undefined;
+}
+
+export function readPushSettings(
+	credentials: ICredentialDataDecryptedObject,
+	parameters: { events: unknown; reply: unknown; kfAccount: unknown; options: unknown },
+	scope: string,
+): PushSettings {
+	const options = (
+		typeof parameters.options === 'object' && parameters.options !== null ? parameters.options : {}
+	) as IDataObject;
+	const maxAge = Number(options.maxTimestampAge ?? DEFAULT_MAX_TIMESTAMP_AGE);
+	const format = options.format === 'xml' || options.format === 'json' ? options.format : 'auto';
+	// An expression may give "text, CLICK" instead of a list.
+	const events = Array.isArray(parameters.events)
+		? parameters.events.map(String)
+		: typeof parameters.events === 'string'
+			? parameters.events.split(',').map((value) => value.trim())
+			: [];
+	return {
+		token: credentialText(credentials, 'token'),
+		appId: credentialText(credentials, 'appId'),
+		encodingAESKeys: [
+			credentialText(credentials, 'encodingAESKey'),
+			credentialText(credentials, 'previousEncodingAESKey'),
+		].filter((key) => key !== ''),
+		events,
+		reply: parameters.reply === 'transferToCustomerService' ? 'transferToCustomerService' : 'success',
+		kfAccount: typeof parameters.kfAccount === 'string' ? parameters.kfAccount.trim() : '',
+		// A negative or non-numeric age (e.g. from an expression) falls back to the default rather than to "off".
+		maxTimestampAge: Number.isFinite(maxAge) && maxAge >= 0 ? Math.floor(maxAge) : DEFAULT_MAX_TIMESTAMP_AGE,
+		deduplicate: options.deduplicate !== false,
+		format,
+		scope,
+	};
+}

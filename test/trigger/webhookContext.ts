@@ -1,0 +1,153 @@
+/**
+ * A stand-in for n8n's webhook context (`IWebhookFunctions`) and hook context (`IHookFunctions`): just what the
+ * trigger reads, shaped like n8n-core's WebhookContext (request with `rawBody` as a Buffer, express-like response).
+ */
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHookFunctions,
+	INode,
+	INodeExecutionData,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+
+import { WeChatCustomerServiceTrigger } from '../../nodes/WeChatCustomerServiceTrigger/WeChatCustomerServiceTrigger.node.ts';
+
+export const TOKEN = 'pushToken123';
+export const APP_ID = 'wx1234567890abcdef';
+export const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+export const OLD_AES_KEY = 'ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut';
+export const OTHER_AES_KEY = 'QwErTyUiOpAsDfGhJkLzXcVbNm1234567890qWeRtYu';
+export const APP_SECRET = 'appSecretThatMustNeverLeak';
+
+export const credentials = (overrides: Record<string, unknown> = {}): ICredentialDataDecryptedObject => ({
+	appId: APP_ID,
+	appSecret: APP_SECRET,
+	token: TOKEN,
+	encodingAESKey: AES_KEY,
+	previousEncodingAESKey: '',
+	...overrides,
+});
+
+export interface CapturedResponse {
+	status?: number;
+	contentType?: string;
+	body?: string;
+	sends: number;
+}
+
+export interface WebhookCall {
+	webhookName?: 'default' | 'setup';
+	query: Record<string, unknown>;
+	rawBody?: Buffer | string;
+	headers?: Record<string, string>;
+	parameters?: Record<string, unknown>;
+	credentials?: ICredentialDataDecryptedObject;
+	workflowId?: string;
+	nodeId?: string;
+	/** Called by the response's send(); lets the HTTP adapter write the real answer. */
+	onSend?: (response: CapturedResponse) => void;
+}
+
+const DEFAULT_PARAMETERS: Record<string, unknown> = {
+	events: ['*'],
+	reply: 'success',
+	kfAccount: '',
+	options: {},
+};
+
+function node(nodeId: string): INode {
+	return {
+		id: nodeId,
+		name: 'WeChat Customer Service Trigger',
+		type: 'n8n-nodes-wechat-customer-service.weChatCustomerServiceTrigger',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+	};
+}
+
+function returnJsonArray(data: IDataObject | IDataObject[]): INodeExecutionData[] {
+	return (Array.isArray(data) ? data : [data]).map((json) => ({ json }));
+}
+
+export function createWebhookContext(call: WebhookCall): { context: IWebhookFunctions; response: CapturedResponse } {
+	const response: CapturedResponse = { sends: 0 };
+	const parameters = { ...DEFAULT_PARAMETERS, ...call.parameters };
+	const request = {
+		method: call.webhookName === 'setup' ? 'GET' : 'POST',
+		query: call.query,
+		headers: call.headers ?? {},
+		rawBody: typeof call.rawBody === 'string' ? Buffer.from(call.rawBody, 'utf8') : call.rawBody,
+		// What n8n's own parser would have made of the body; the trigger must not rely on it.
+		body: {},
+	};
+	const res = {
+		status(code: number) {
+			response.status = code;
+			return res;
+		},
+		type(contentType: string) {
+			response.contentType = contentType;
+			return res;
+		},
+		send(body: string) {
+			response.body = body;
+			response.sends++;
+			call.onSend?.(response);
+			return res;
+		},
+	};
+	const context = {
+		getWebhookName: () => call.webhookName ?? 'default',
+		getRequestObject: () => request,
+		getResponseObject: () => res,
+		getQueryData: () => call.query,
+		getBodyData: () => request.body,
+		getHeaderData: () => request.headers,
+		getNodeParameter: (name: string, fallback?: unknown) =>
+			Object.prototype.hasOwnProperty.call(parameters, name) ? parameters[name] : fallback,
+		getCredentials: async (type: string) => {
+			if (type !== 'weChatOfficialAccountApi') throw new Error(`unexpected credential type ${type}`);
+			return call.credentials ?? credentials();
+		},
+		getNode: () => node(call.nodeId ?? 'node-1'),
+		getWorkflow: () => ({ id: call.workflowId ?? 'workflow-1', name: 'Test', active: true }),
+		getMode: () => 'webhook',
+		helpers: { returnJsonArray },
+	};
+	return { context: context as unknown as IWebhookFunctions, response };
+}
+
+export const trigger = new WeChatCustomerServiceTrigger();
+
+export interface WebhookResult {
+	result: IWebhookResponseData;
+	response: CapturedResponse;
+	/** The item that started an execution, if one did. */
+	item?: IDataObject;
+}
+
+export async function callWebhook(call: WebhookCall): Promise<WebhookResult> {
+	const { context, response } = createWebhookContext(call);
+	const result = await trigger.webhook.call(context);
+	const item = result.workflowData?.[0]?.[0]?.json;
+	return { result, response, item };
+}
+
+/** `IHookFunctions` for the activation methods. */
+export function createHookContext(credentialValues: ICredentialDataDecryptedObject): IHookFunctions {
+	const context = {
+		getCredentials: async () => credentialValues,
+		getNode: () => node('node-1'),
+		getNodeParameter: (name: string, fallback?: unknown) =>
+			Object.prototype.hasOwnProperty.call(DEFAULT_PARAMETERS, name) ? DEFAULT_PARAMETERS[name] : fallback,
+		getNodeWebhookUrl: () => 'http://127.0.0.1:5678/webhook/abc/webhook',
+		getWebhookName: () => 'default',
+		getWorkflow: () => ({ id: 'workflow-1', name: 'Test', active: true }),
+		getMode: () => 'trigger',
+		getActivationMode: () => 'activate',
+	};
+	return context as unknown as IHookFunctions;
+}
