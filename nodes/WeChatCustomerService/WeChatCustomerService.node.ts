@@ -1,5 +1,6 @@
 import { NodeConnectionTypes, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
+import { openIdField } from './descriptions/openIdField';
 import { sendWithTokenRetry } from './helpers/routing';
 import { searchKfAccounts } from './methods/listSearch';
 import { accountFields, accountOperations } from './resources/account';
@@ -22,9 +23,8 @@ export class WeChatCustomerService implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'weChatOfficialAccountApi', required: true }],
+		// No baseURL here: the credential's authenticate sets the API host (see nodes/shared/accessToken.ts).
 		requestDefaults: {
-			baseURL:
-				'={{ ($credentials.baseUrl || "https://api.weixin.qq.com").replace(/\\/+$/, "") }}',
 			headers: { Accept: 'application/json' },
 			json: true,
 		},
@@ -45,12 +45,13 @@ export class WeChatCustomerService implements INodeType {
 				default: 'message',
 			},
 			accountOperations,
-			...accountFields,
 			messageOperations,
-			...messageFields,
 			sessionOperations,
-			...sessionFields,
 			chatRecordOperations,
+			openIdField,
+			...accountFields,
+			...messageFields,
+			...sessionFields,
 			...chatRecordFields,
 		],
 	};

@@ -1,5 +1,4 @@
 import {
-	updateDisplayOptions,
 	type IExecuteSingleFunctions,
 	type IHttpRequestOptions,
 	type INodeExecutionData,
@@ -7,7 +6,6 @@ import {
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
-import { kfAccountLocator } from '../../descriptions/kfAccountLocator';
 import { weChatRouting } from '../../helpers/routing';
 import { selectedKfAccount } from '../../helpers/validation';
 
@@ -38,9 +36,5 @@ export const option: INodePropertyOptions = {
 	),
 };
 
-const properties: INodeProperties[] = [kfAccountLocator()];
-
-export const fields = updateDisplayOptions(
-	{ show: { resource: ['account'], operation: ['delete'] } },
-	properties,
-);
+// Its only parameter, the account, is shared with other operations: see index.ts.
+export const fields: INodeProperties[] = [];

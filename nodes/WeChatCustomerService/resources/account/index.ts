@@ -1,5 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { kfAccountLocator } from '../../descriptions/kfAccountLocator';
 import * as create from './create.operation';
 import * as deleteAccount from './delete.operation';
 import * as getAll from './getAll.operation';
@@ -20,4 +21,17 @@ export const accountOperations: INodeProperties = {
 	default: 'getAll',
 };
 
-export const accountFields: INodeProperties[] = operations.flatMap((operation) => operation.fields);
+/**
+ * The existing account that update, delete, invite and setAvatar act on, defined once: n8n evaluates a parameter's
+ * expression for every property of that name and every item (see descriptions/openIdField.ts).
+ */
+const existingAccount = kfAccountLocator({
+	displayOptions: {
+		show: { resource: ['account'], operation: ['update', 'delete', 'invite', 'setAvatar'] },
+	},
+});
+
+export const accountFields: INodeProperties[] = [
+	existingAccount,
+	...operations.flatMap((operation) => operation.fields),
+];

@@ -7,7 +7,6 @@ import {
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
-import { kfAccountLocator } from '../../descriptions/kfAccountLocator';
 import { weChatRouting } from '../../helpers/routing';
 import { requireText, selectedKfAccount } from '../../helpers/validation';
 
@@ -45,7 +44,6 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	kfAccountLocator(),
 	{
 		displayName: 'WeChat ID to Invite',
 		name: 'inviteWx',

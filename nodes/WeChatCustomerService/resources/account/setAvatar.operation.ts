@@ -7,7 +7,6 @@ import {
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
-import { kfAccountLocator } from '../../descriptions/kfAccountLocator';
 import { mediaFormData, readMediaFile } from '../../helpers/binaryMedia';
 import { weChatRouting } from '../../helpers/routing';
 import { selectedKfAccount } from '../../helpers/validation';
@@ -39,7 +38,6 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	kfAccountLocator(),
 	{
 		displayName: 'Input Binary Field',
 		name: 'binaryPropertyName',

@@ -7,7 +7,6 @@ import {
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
-import { kfAccountLocator } from '../../descriptions/kfAccountLocator';
 import { weChatRouting } from '../../helpers/routing';
 import { requireNickname, selectedKfAccount } from '../../helpers/validation';
 
@@ -46,7 +45,6 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	kfAccountLocator(),
 	{
 		displayName: 'Nickname',
 		name: 'nickname',

@@ -102,22 +102,12 @@ const mediaSourceOptions = [
 
 const properties: INodeProperties[] = [
 	{
-		displayName: 'User OpenID',
-		name: 'openId',
-		type: 'string',
-		default: '',
-		required: true,
-		placeholder: 'e.g. oAbCd1234efGHijkLMnoPQrstUV',
-		description:
-			'The OpenID of the follower to message: map FromUserName from the WeChat Customer Service Trigger',
-		hint: 'WeChat delivers customer-service messages only within 48 hours of the user\'s last message, menu click, follow or scan (otherwise error 45015), and only a few per interaction (45047)',
-	},
-	{
 		displayName: 'Message Type',
 		name: 'msgType',
 		type: 'options',
 		noDataExpression: true,
 		default: 'text',
+		hint: 'WeChat delivers customer-service messages only within 48 hours of the user\'s last message, menu click, follow or scan (otherwise error 45015), and only a few per interaction (45047)',
 		options: [
 			{ name: 'Card Coupon', value: 'wxcard', description: 'A card or coupon (卡券)' },
 			{ name: 'Image', value: 'image', description: 'A JPG, PNG or GIF image of at most 10 MB' },

@@ -60,16 +60,6 @@ export const option: INodePropertyOptions = {
 
 const properties: INodeProperties[] = [
 	{
-		displayName: 'User OpenID',
-		name: 'openId',
-		type: 'string',
-		default: '',
-		required: true,
-		placeholder: 'e.g. oAbCd1234efGHijkLMnoPQrstUV',
-		description:
-			'The OpenID of the follower: map FromUserName from the WeChat Customer Service Trigger',
-	},
-	{
 		displayName: 'Command',
 		name: 'command',
 		type: 'options',

@@ -7,10 +7,8 @@ import {
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
-import { kfAccountLocator } from '../../descriptions/kfAccountLocator';
 import { weChatRouting } from '../../helpers/routing';
 import { requireOpenId, selectedKfAccount } from '../../helpers/validation';
-import { openIdField } from './openIdField';
 
 function sessionOf(context: IExecuteSingleFunctions) {
 	return {
@@ -43,8 +41,6 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	kfAccountLocator({ description: 'The agent (客服账号) serving the user, prefix@WeChatID' }),
-	openIdField('The user whose session ends'),
 ];
 
 export const fields = updateDisplayOptions(

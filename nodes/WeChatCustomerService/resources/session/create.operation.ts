@@ -9,11 +9,9 @@ import {
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
-import { kfAccountLocator } from '../../descriptions/kfAccountLocator';
 import { makeWeChatRoutingRequest, weChatRouting } from '../../helpers/routing';
 import { requireOpenId, selectedKfAccount } from '../../helpers/validation';
 import { weChatApiRequest } from '../../transport/weChatApiRequest';
-import { openIdField } from './openIdField';
 import { pickLeastLoadedAgent, type OnlineAgent } from './pickLeastLoadedAgent';
 
 type AgentSelection = 'specific' | 'leastLoaded';
@@ -91,11 +89,6 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
-	kfAccountLocator({
-		displayOptions: { show: { agentSelection: ['specific'] } },
-		description: 'The agent (客服账号) who takes the session, prefix@WeChatID; the agent must be online',
-	}),
-	openIdField('The user (a follower of this Official Account) to hand to the agent'),
 ];
 
 export const fields = updateDisplayOptions(

@@ -1,5 +1,4 @@
 import {
-	updateDisplayOptions,
 	type IDataObject,
 	type IExecuteSingleFunctions,
 	type IHttpRequestOptions,
@@ -11,7 +10,6 @@ import {
 
 import { weChatRouting } from '../../helpers/routing';
 import { requireOpenId } from '../../helpers/validation';
-import { openIdField } from './openIdField';
 
 async function buildQuery(
 	this: IExecuteSingleFunctions,
@@ -54,9 +52,5 @@ export const option: INodePropertyOptions = {
 	),
 };
 
-const properties: INodeProperties[] = [openIdField('The user to look up')];
-
-export const fields = updateDisplayOptions(
-	{ show: { resource: ['session'], operation: ['get'] } },
-	properties,
-);
+// Its only parameter, the OpenID, is shared with other operations: see descriptions/openIdField.ts.
+export const fields: INodeProperties[] = [];

@@ -10,7 +10,6 @@ import {
 } from 'n8n-workflow';
 
 import { getManyFields } from '../../descriptions/getManyFields';
-import { kfAccountLocator } from '../../descriptions/kfAccountLocator';
 import { weChatRouting } from '../../helpers/routing';
 import { selectedKfAccount } from '../../helpers/validation';
 
@@ -45,7 +44,6 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	kfAccountLocator({ description: 'The agent (客服账号) whose sessions to list, prefix@WeChatID' }),
 	...getManyFields,
 ];
 
