@@ -4,7 +4,7 @@
  * to a 32-byte block (not AES's 16, so Node's automatic padding is off); plaintext =
  * 16 random bytes ‖ 4-byte big-endian message length ‖ message ‖ AppID; transported as base64.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type Decipher } from 'crypto';
 
 export const ENCODING_AES_KEY_PATTERN = /^[A-Za-z0-9]{43}$/;
 
@@ -36,8 +36,50 @@ export function aesKeyFromEncodingAESKey(encodingAESKey: string): Buffer | undef
 }
 
 // Node's base64 decoder skips characters it does not know; a strict check keeps a truncated or altered value from
-// being decoded into something else.
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// being decoded into something else. Whole groups of four, padding only at the end: the same language as
+// /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, tested without its backtracking.
+const BASE64_ALPHABET = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function isStrictBase64(value: string): boolean {
+	return value.length % 4 === 0 && BASE64_ALPHABET.test(value);
+}
+
+interface KeyMaterial {
+	iv: Buffer;
+	/** AES-256-ECB without padding: the bare block cipher, reused for every push (see decryptCbc). */
+	blockDecipher: Decipher;
+}
+
+const keyMaterials = new Map<string, KeyMaterial | undefined>();
+const MAX_CACHED_KEYS = 16;
+
+/** The key material of an EncodingAESKey, derived once; undefined for a malformed key. */
+function keyMaterialOf(encodingAESKey: string): KeyMaterial | undefined {
+	if (keyMaterials.has(encodingAESKey)) return keyMaterials.get(encodingAESKey);
+	const key = aesKeyFromEncodingAESKey(encodingAESKey);
+	let material: KeyMaterial | undefined;
+	if (key) {
+		const blockDecipher = createDecipheriv('aes-256-ecb', key, null);
+		blockDecipher.setAutoPadding(false);
+		material = { iv: key.subarray(0, 16), blockDecipher };
+	}
+	if (keyMaterials.size >= MAX_CACHED_KEYS) keyMaterials.clear();
+	keyMaterials.set(encodingAESKey, material);
+	return material;
+}
+
+/**
+ * AES-256-CBC decryption on a reusable ECB decipher. CBC's plaintext block i is D(Cᵢ) XOR Cᵢ₋₁ (C₋₁ = IV), and ECB
+ * without padding returns D(Cᵢ) for every whole block and keeps no state between calls, so one decipher serves every
+ * push. Setting up a new CBC decipher for each push cost more than the decryption itself.
+ */
+function decryptCbc(ciphertext: Buffer, material: KeyMaterial): Buffer {
+	const plaintext = material.blockDecipher.update(ciphertext);
+	if (plaintext.length !== ciphertext.length) throw new RangeError('the block cipher held data back');
+	for (let i = 0; i < 16; i++) plaintext[i] ^= material.iv[i];
+	for (let i = 16; i < plaintext.length; i++) plaintext[i] ^= ciphertext[i - 16];
+	return plaintext;
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -45,15 +87,8 @@ type KeyAttempt =
 	| { ok: true; message: string }
 	| { ok: false; failure: 'decrypt' | 'appId' | 'utf8' };
 
-function decryptWithKey(ciphertext: Buffer, key: Buffer, appId: string): KeyAttempt {
-	let padded: Buffer;
-	try {
-		const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
-		decipher.setAutoPadding(false);
-		padded = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
-	} catch {
-		return { ok: false, failure: 'decrypt' };
-	}
+function decryptWithKey(ciphertext: Buffer, material: KeyMaterial, appId: string): KeyAttempt {
+	const padded = decryptCbc(ciphertext, material);
 	const pad = padded[padded.length - 1];
 	if (pad < 1 || pad > PAD_BLOCK || pad > padded.length) return { ok: false, failure: 'decrypt' };
 	for (let i = padded.length - pad; i < padded.length; i++) {
@@ -89,7 +124,7 @@ export type DecryptResult =
  * tampered ciphertext and bad padding all read "decryption failed".
  */
 export function decryptPush(encrypt: string, encodingAESKeys: string[], appId: string): DecryptResult {
-	if (encrypt.length === 0 || !STRICT_BASE64.test(encrypt)) {
+	if (encrypt.length === 0 || !isStrictBase64(encrypt)) {
 		return { ok: false, code: CRYPTO_ERROR.base64, reason: 'Encrypt is not valid base64' };
 	}
 	const ciphertext = Buffer.from(encrypt, 'base64');
@@ -99,9 +134,9 @@ export function decryptPush(encrypt: string, encodingAESKeys: string[], appId: s
 	let sawAppIdMismatch = false;
 	let sawInvalidText = false;
 	for (const encodingAESKey of encodingAESKeys) {
-		const key = aesKeyFromEncodingAESKey(encodingAESKey);
-		if (!key) continue;
-		const attempt = decryptWithKey(ciphertext, key, appId);
+		const material = keyMaterialOf(encodingAESKey);
+		if (!material) continue;
+		const attempt = decryptWithKey(ciphertext, material, appId);
 		if (attempt.ok) return { ok: true, message: attempt.message, encodingAESKey };
 		if (attempt.failure === 'appId') sawAppIdMismatch = true;
 		if (attempt.failure === 'utf8') sawInvalidText = true;

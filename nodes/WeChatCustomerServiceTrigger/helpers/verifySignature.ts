@@ -3,10 +3,12 @@
  * separator, lowercase hex. `signature` covers the Token, timestamp and nonce only; `msg_signature` also covers the
  * exact `Encrypt` string of an encrypted push, so it is the one that authenticates the body.
  */
-import { createHash, timingSafeEqual } from 'crypto';
+import { hash, timingSafeEqual } from 'crypto';
 
 export function sha1OfSorted(parts: string[]): string {
-	return createHash('sha1').update([...parts].sort().join(''), 'utf8').digest('hex');
+	// crypto.hash (Node ≥ 20.12, so every Node that n8n runs on) is the one-shot form: about twice as fast as
+	// createHash for inputs this small, and every push is hashed twice.
+	return hash('sha1', [...parts].sort().join(''), 'hex');
 }
 
 /**
