@@ -84,16 +84,23 @@ describe('chatRecord.getAll over a 7-day export of 100,000 records', () => {
 			'each record once, none missing, none repeated',
 		);
 
-		const sent = bodies();
-		assert.equal(sent.length, perDay.reduce((sum, n) => sum + Math.floor(n / 10000) + 1, 0));
-		let index = 0;
+		assert.deepEqual(
+			result.items.map((item) => keyOf(item.json)),
+			emulator.state.chatRecords.map(keyOf),
+			'in time order, although several windows are read at once',
+		);
+
+		const calls = emulator.apiCalls(PATH);
+		assert.equal(calls.length, perDay.reduce((sum, n) => sum + Math.floor(n / 10000) + 1, 0));
 		for (const [day, count] of perDay.entries()) {
 			const window = { starttime: T0 + day * DAY, endtime: T0 + day * DAY + DAY - 1 };
+			// Windows are read concurrently; inside one window the pages follow each other.
+			const windowCalls = calls.filter((call) => (call.json as Body).starttime === window.starttime);
+			assert.equal(windowCalls.length, Math.floor(count / 10000) + 1, `day ${day}: ⌊${count}/10000⌋ + 1 calls`);
 			let msgid = 1;
-			for (let page = 0; page <= Math.floor(count / 10000); page++) {
-				assert.deepEqual(sent[index], { ...window, msgid, number: 10000 }, `day ${day} page ${page}`);
-				msgid = (emulator.apiCalls(PATH)[index].response.body as { msgid: number }).msgid;
-				index++;
+			for (const [page, call] of windowCalls.entries()) {
+				assert.deepEqual(call.json, { ...window, msgid, number: 10000 }, `day ${day} page ${page}`);
+				msgid = (call.response.body as { msgid: number }).msgid;
 			}
 		}
 	});
@@ -112,13 +119,17 @@ describe('chatRecord.getAll over a 7-day export of 100,000 records', () => {
 		);
 		// Each page after the first in a window starts with the record the previous page ended with.
 		const calls = emulator.apiCalls(PATH);
-		const repeated = calls.filter((call, i) => i > 0 && (call.json as Body).msgid > 1);
-		assert.ok(repeated.length > 0, 'the export did page inside windows');
-		for (const call of repeated) {
-			const previous = calls[calls.indexOf(call) - 1].response.body as { recordlist: unknown[] };
-			const current = call.response.body as { recordlist: unknown[] };
-			assert.deepEqual(current.recordlist[0], previous.recordlist.at(-1));
+		let pagedOn = 0;
+		for (const starttime of new Set(calls.map((call) => (call.json as Body).starttime))) {
+			const windowCalls = calls.filter((call) => (call.json as Body).starttime === starttime);
+			for (let page = 1; page < windowCalls.length; page++) {
+				const previous = windowCalls[page - 1].response.body as { recordlist: unknown[] };
+				const current = windowCalls[page].response.body as { recordlist: unknown[] };
+				assert.deepEqual(current.recordlist[0], previous.recordlist.at(-1));
+				pagedOn++;
+			}
 		}
+		assert.ok(pagedOn > 0, 'the export did page inside windows');
 	});
 });
 
@@ -430,5 +441,25 @@ describe('chatRecord.getAll validation and errors', () => {
 			'WeChat error -1 (系统繁忙): WeChat is busy and did not process the request',
 			'Start Time "soon" is not a date',
 		]);
+	});
+});
+
+describe('chatRecord.getAll with Return All reads windows concurrently', () => {
+	test('a failing window fails the export, and the other windows stop before their next page', async () => {
+		const { perDay } = emulator.seedChatRecords({
+			start: T0,
+			end: T0 + 7 * DAY - 1,
+			count: 70000,
+			distribution: [1, 1, 1, 1, 1, 1, 1],
+		});
+		const minimal = perDay.reduce((sum, n) => sum + Math.floor(n / 10000) + 1, 0);
+		emulator.injectFault({ path: PATH, kind: 'errcode', errcode: 45011 });
+
+		const result = await records({ startTime: iso(T0), endTime: iso(T0 + 7 * DAY), returnAll: true });
+
+		assert.equal(result.error?.message, 'WeChat error 45011 (API 调用太频繁，请稍候再试): API called too often');
+		assert.equal(result.items.length, 0);
+		// At most the pages already on their way when the first one failed.
+		assert.ok(emulator.apiCalls(PATH).length <= 3, `${emulator.apiCalls(PATH).length} calls of ${minimal}`);
 	});
 });

@@ -11,7 +11,7 @@ import {
 
 import { getManyFields } from '../../descriptions/getManyFields';
 import { makeWeChatRoutingRequest, weChatRouting } from '../../helpers/routing';
-import { splitIntoDayWindows } from './dayWindows';
+import { splitIntoDayWindows, type DayWindow } from './dayWindows';
 import { labelOpercode } from './opercodes';
 import { readChatRecordRange } from './timeRange';
 
@@ -103,10 +103,86 @@ function readPage(items: INodeExecutionData[]): Page {
 	return { records, nextMsgid: Number(body.msgid) };
 }
 
+/** Which records become items, and how. */
+interface RecordSelection {
+	filtering: boolean;
+	matches: (record: IDataObject) => boolean;
+	toItem: (record: IDataObject) => INodeExecutionData;
+}
+
 /**
- * Reads any range: one query per window of at most 24 hours (WeChat answers 65417 for longer ones), paged by
- * `msgid` inside each window while pages come back full, and it stops the moment the limit is reached, so no page or
- * window is fetched that the output does not need.
+ * Pages through one window of at most 24 hours into `output`, by `msgid` while pages come back full, and stops the
+ * moment `output` holds `limit` items or `stopped()` says another window failed.
+ */
+async function exportWindow(
+	context: IExecutePaginationFunctions,
+	requestData: DeclarativeRestApiSettings.ResultOptions,
+	window: DayWindow,
+	output: INodeExecutionData[],
+	limit: number,
+	selection: RecordSelection,
+	stopped: () => boolean = () => false,
+): Promise<void> {
+	let msgid = 1;
+	let previousLast: IDataObject | undefined;
+	// Set once a page began with the previous page's last record: from then on one extra record is asked for.
+	let pagesOverlap = false;
+	while (!stopped()) {
+		const remaining = limit - output.length;
+		// With a filter, how many records yield the remaining matches is unknown: ask for full pages.
+		const number = selection.filtering
+			? MAX_RECORDS_PER_PAGE
+			: Math.min(MAX_RECORDS_PER_PAGE, remaining + (pagesOverlap ? 1 : 0));
+		requestData.options.body = { starttime: window.start, endtime: window.end, msgid, number };
+		const page = readPage(await makeWeChatRoutingRequest(context, requestData));
+
+		let records = page.records;
+		// Records carry no id, and one user can send two identical "[image]" records within a second, so equal
+		// fields alone could drop a real record. When the ids are consecutive, a page that moved msgid on by exactly
+		// its length started after the previous page's last record and cannot repeat it.
+		const startedAfterPrevious = page.nextMsgid - msgid === page.records.length;
+		if (
+			previousLast !== undefined &&
+			records.length > 0 &&
+			!startedAfterPrevious &&
+			sameRecord(records[0], previousLast)
+		) {
+			records = records.slice(1);
+			pagesOverlap = true;
+		}
+		for (const record of records) {
+			if (!selection.matches(record)) continue;
+			output.push(selection.toItem(record));
+			if (output.length >= limit) return;
+		}
+
+		// A page shorter than asked for is the window's last one.
+		if (page.records.length < number) return;
+		if (!(page.nextMsgid > msgid) && number > 1) {
+			// Asking again with the same msgid would return the same page forever.
+			throw new NodeOperationError(
+				context.getNode(),
+				`WeChat's chat-record answer did not move on to a next page (msgid ${String(page.nextMsgid)} after ${msgid})`,
+				{
+					itemIndex: context.getItemIndex(),
+					description:
+						'The export stopped instead of repeating the same records. Try a shorter time range, or try again later.',
+				},
+			);
+		}
+		previousLast = page.records[page.records.length - 1];
+		msgid = page.nextMsgid;
+	}
+}
+
+/** Windows fetched at the same time when every record is wanted; WeChat's per-minute limits leave room for this. */
+const CONCURRENT_WINDOWS = 3;
+
+/**
+ * Reads any range: one query per window of at most 24 hours (WeChat answers 65417 for longer ones). With a limit,
+ * windows are read in order and reading stops the moment the limit is reached, so no page or window is fetched that
+ * the output does not need. With Return All every page of every window is needed anyway, and windows do not depend
+ * on each other, so a few are read at once; the items still come out in time order.
  */
 async function fetchChatRecords(
 	this: IExecutePaginationFunctions,
@@ -116,65 +192,45 @@ async function fetchChatRecords(
 	const { first, last } = readChatRecordRange(this);
 	const limit = readLimit(this);
 	const filters = readFilters(this);
-	const filtering = filters.openId !== '' || filters.worker !== '';
-	const matches = (record: IDataObject) =>
-		(filters.openId === '' || record.openid === filters.openId) &&
-		(filters.worker === '' || record.worker === filters.worker);
+	const selection = (): RecordSelection => ({
+		filtering: filters.openId !== '' || filters.worker !== '',
+		matches: (record) =>
+			(filters.openId === '' || record.openid === filters.openId) &&
+			(filters.worker === '' || record.worker === filters.worker),
+		toItem: recordToItemConverter(),
+	});
+	const windows = splitIntoDayWindows(first, last);
 
-	const toItem = recordToItemConverter();
-	const output: INodeExecutionData[] = [];
-	for (const window of splitIntoDayWindows(first, last)) {
-		let msgid = 1;
-		let previousLast: IDataObject | undefined;
-		// Set once a page began with the previous page's last record: from then on one extra record is asked for.
-		let pagesOverlap = false;
-		for (;;) {
-			const remaining = limit - output.length;
-			// With a filter, how many records yield the remaining matches is unknown: ask for full pages.
-			const number = filtering
-				? MAX_RECORDS_PER_PAGE
-				: Math.min(MAX_RECORDS_PER_PAGE, remaining + (pagesOverlap ? 1 : 0));
-			requestData.options.body = { starttime: window.start, endtime: window.end, msgid, number };
-			const page = readPage(await makeWeChatRoutingRequest(this, requestData));
-
-			let records = page.records;
-			// Records carry no id, and one user can send two identical "[image]" records within a second, so equal
-			// fields alone could drop a real record. When the ids are consecutive, a page that moved msgid on by exactly
-			// its length started after the previous page's last record and cannot repeat it.
-			const startedAfterPrevious = page.nextMsgid - msgid === page.records.length;
-			if (
-				previousLast !== undefined &&
-				records.length > 0 &&
-				!startedAfterPrevious &&
-				sameRecord(records[0], previousLast)
-			) {
-				records = records.slice(1);
-				pagesOverlap = true;
-			}
-			for (const record of records) {
-				if (!matches(record)) continue;
-				output.push(toItem(record));
-				if (output.length >= limit) return output;
-			}
-
-			// A page shorter than asked for is the window's last one.
-			if (page.records.length < number) break;
-			if (!(page.nextMsgid > msgid) && number > 1) {
-				// Asking again with the same msgid would return the same page forever.
-				throw new NodeOperationError(
-					this.getNode(),
-					`WeChat's chat-record answer did not move on to a next page (msgid ${String(page.nextMsgid)} after ${msgid})`,
-					{
-						itemIndex: this.getItemIndex(),
-						description:
-							'The export stopped instead of repeating the same records. Try a shorter time range, or try again later.',
-					},
-				);
-			}
-			previousLast = page.records[page.records.length - 1];
-			msgid = page.nextMsgid;
+	if (limit !== Infinity) {
+		const output: INodeExecutionData[] = [];
+		const inOrder = selection();
+		for (const window of windows) {
+			await exportWindow(this, requestData, window, output, limit, inOrder);
+			if (output.length >= limit) break;
 		}
+		return output;
 	}
+
+	const outputs = windows.map((): INodeExecutionData[] => []);
+	let nextWindow = 0;
+	let failed = false;
+	const reader = async () => {
+		while (!failed && nextWindow < windows.length) {
+			const index = nextWindow++;
+			// Each reader sends its own request options: the body and the token are written into them per request.
+			const ownRequest = { ...requestData, options: { ...requestData.options, qs: { ...requestData.options.qs } } };
+			await exportWindow(this, ownRequest, windows[index], outputs[index], Infinity, selection(), () => failed).catch(
+				async (error: unknown) => {
+					// The other readers stop before their next page: the execution fails anyway.
+					failed = true;
+					return await Promise.reject(error);
+				},
+			);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(CONCURRENT_WINDOWS, windows.length) }, reader));
+	const output: INodeExecutionData[] = [];
+	for (const items of outputs) for (const item of items) output.push(item);
 	return output;
 }
 
