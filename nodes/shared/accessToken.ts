@@ -49,7 +49,10 @@ export const DEFAULT_BASE_URL = 'https://api.weixin.qq.com';
 const RENEW_EARLY_MS = 5 * 60 * 1000;
 /** WeChat allows `force_refresh` of the stable token at most 20 times a day and 30 s apart. */
 const FORCE_REFRESH_MIN_INTERVAL_MS = 30 * 1000;
-/** A central token service that does not say how long its token lives is asked again after this long. */
+/**
+ * A central token service that does not say how long its token lives: its token is taken to live this long, so (by
+ * the renewal rule below, half of a short life) it is asked again after 150 s.
+ */
 const EXTERNAL_DEFAULT_LIFETIME_S = 300;
 const TOKEN_REQUEST_TIMEOUT_MS = 15 * 1000;
 const MAX_REMEMBERED_REJECTIONS = 200;

@@ -142,7 +142,7 @@ const EXPLANATIONS: Record<number, WeChatErrorExplanation> = {
 	45011: {
 		message: 'API called too often',
 		chinese: 'API 调用太频繁，请稍候再试',
-		fix: 'Send fewer requests per minute (use the node\'s batching option) and try again in a minute.',
+		fix: 'Send fewer requests per minute (e.g. Loop Over Items with a Wait node between batches) and try again in a minute.',
 	},
 	45015: {
 		message: 'The user has not interacted with the Official Account within the last 48 hours, or has unfollowed it',
