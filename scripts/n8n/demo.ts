@@ -1,0 +1,249 @@
+/**
+ * `npm run demo`: the package in a real n8n, end to end, on this machine only. Builds and packs the package, installs
+ * it into a throw-away n8n (2.41.0 by default; N8N_VERSION=1.123.81 or --n8n-version for the last 1.x), starts the
+ * WeChat emulator with its demo account, imports the four example workflows, runs the scheduled ones once headlessly,
+ * publishes the trigger-started ones, starts n8n and sends it pushes the way WeChat does (signed, safe-mode
+ * encrypted). Then it tells what happened, stops everything and exits 0. n8n's own output goes to a log file whose
+ * path is printed only on failure.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import {
+	configuredExamples,
+	executionData,
+	push,
+	subscribeEvent,
+	textMessage,
+	TRIGGER_NODE,
+	triggerUrl,
+	waitForExecutions,
+} from './examples';
+import {
+	buildAndPack,
+	CREDENTIAL_ID,
+	CREDENTIAL_NAME,
+	emulatorCredential,
+	ensureN8n,
+	installSignalHandlers,
+	type LoggedApiRequest,
+	N8nInstance,
+	n8nVersionFrom,
+	shutdown,
+	startEmulator,
+	startReceiver,
+	waitFor,
+} from './runN8n';
+
+/** A tiny JPEG (start and end markers around a JFIF header): WeChat, and the emulator, judge uploads by type and size. */
+const WELCOME_JPEG = Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex');
+
+interface DemoAccount {
+	recentFollowers: string[];
+	waiting: string[];
+}
+
+function short(openid: string): string {
+	return `${openid.slice(0, 8)}…`;
+}
+
+function clip(text: string, max = 60): string {
+	return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+async function main(): Promise<void> {
+	installSignalHandlers();
+	const version = n8nVersionFrom();
+	const started = Date.now();
+	const say = (text: string) => process.stdout.write(`${text}\n`);
+	let n8n: N8nInstance | undefined;
+
+	try {
+		say(`Preparing: build and pack the package, install it into n8n ${version}, start the WeChat emulator…`);
+		const install = await ensureN8n(version, undefined, say);
+		n8n = await N8nInstance.create({ install });
+		const instance = n8n;
+		const tarball = await buildAndPack(path.join(instance.root, 'pack'), instance.log);
+		await instance.installPackage(tarball);
+
+		const emulator = await startEmulator({ log: instance.log });
+		const seeded = await emulator.admin<{ demo: DemoAccount }>('seed', { demo: true });
+		const demo = seeded.demo;
+		const imageServer = await startReceiver((request) =>
+			request.path === '/brand/welcome.jpg'
+				? { type: 'image/jpeg', body: WELCOME_JPEG }
+				: { status: 404, type: 'text/plain', body: 'not found' },
+		);
+		const groupBot = await startReceiver();
+
+		const examples = await configuredExamples({
+			credential: { id: CREDENTIAL_ID, name: CREDENTIAL_NAME },
+			exportFolder: instance.filesDir,
+			botWebhookUrl: `${groupBot.url}/cgi-bin/webhook/send?key=demo-group-bot`,
+			threshold: 3,
+			welcomeImageUrl: `${imageServer.url}/brand/welcome.jpg`,
+		});
+		say('Importing the emulator credential and the four example workflows into n8n…');
+		await instance.importCredentials([emulatorCredential(emulator)]);
+		await instance.importWorkflows(Object.values(examples));
+
+		say('Running "Nightly export" and "Waiting-queue alert" once (their Run Now entry)…');
+		const exportRun = await instance.execute(examples['nightly-export'].id);
+		if (exportRun.error) throw new Error(`Nightly export failed: ${exportRun.error.message}`);
+		const alertRun = await instance.execute(examples['waiting-queue-alert'].id);
+		if (alertRun.error) throw new Error(`Waiting-queue alert failed: ${alertRun.error.message}`);
+
+		say('Publishing "Escalation" and "Welcome", starting n8n and sending it WeChat pushes…');
+		await instance.publish(examples.escalation.id);
+		await instance.publish(examples.welcome.id);
+		await instance.start();
+		const escalationUrl = triggerUrl(instance, examples.escalation);
+		const welcomeUrl = triggerUrl(instance, examples.welcome);
+		// Activation can finish a moment after readiness: wait until the trigger answers.
+		await waitFor(
+			'the escalation trigger to be registered',
+			async () =>
+				(await fetch(`${escalationUrl}?ping=1`, { signal: AbortSignal.timeout(3_000) })).status === 404
+					? undefined
+					: true,
+			60_000,
+			500,
+		);
+
+		await emulator.admin('clear-log', {});
+		const [wantsHuman, asksHours, wantsHumanLate] = [
+			demo.recentFollowers[7],
+			demo.recentFollowers[8],
+			demo.recentFollowers[9],
+		];
+
+		const conversations: Array<{ openid: string; text: string; before?: () => Promise<void> }> = [
+			{ openid: wantsHuman, text: '你好，我要转人工。I would like to talk to a human.' },
+			{ openid: asksHours, text: 'What are your opening hours?' },
+			{
+				openid: wantsHumanLate,
+				text: '人工客服在吗？',
+				before: async () => {
+					await emulator.admin('set-online', { kfAccount: 'alice@emulator_oa', online: false });
+					await emulator.admin('set-online', { kfAccount: 'bob@emulator_oa', online: false });
+				},
+			},
+		];
+		const lines: string[] = [];
+		const escalationLines: string[] = [];
+		let escalationRuns = 0;
+		for (const conversation of conversations) {
+			await conversation.before?.();
+			const before = (await emulator.admin<{ requests: LoggedApiRequest[] }>('log')).requests.length;
+			await emulator.admin('user-message', { openid: conversation.openid });
+			const delivery = await push(escalationUrl, emulator.appId, textMessage(conversation.openid, conversation.text));
+			const answered = delivery.deliveries[delivery.deliveries.length - 1];
+			if (answered.status !== 200)
+				throw new Error(`the trigger answered HTTP ${answered.status ?? answered.error}: ${answered.body}`);
+			escalationRuns += 1;
+			await waitForExecutions(instance, examples.escalation.id, escalationRuns);
+			const calls = (await emulator.admin<{ requests: LoggedApiRequest[] }>('log')).requests.slice(before);
+			const session = calls.find((call) => call.path === '/customservice/kfsession/create');
+			const sent = calls.filter((call) => call.path === '/cgi-bin/message/custom/send');
+			const reply = sent.map((call) => (call.json as { text?: { content?: string } }).text?.content ?? '').join(' / ');
+			const sentAs = sent
+				.map((call) => (call.json as { customservice?: { kf_account?: string } }).customservice?.kf_account)
+				.find(Boolean);
+			const head = `  • ${short(conversation.openid)} wrote "${conversation.text}"`;
+			if (session) {
+				const body = session.json as { kf_account: string };
+				const online = calls.find((call) => call.path === '/cgi-bin/customservice/getonlinekflist');
+				const loads = (
+					(online?.response.body as { kf_online_list?: Array<{ kf_account: string; accepted_case: number }> })
+						?.kf_online_list ?? []
+				)
+					.map((agent) => `${agent.kf_account.split('@')[0]} ${agent.accepted_case}`)
+					.join(', ');
+				escalationLines.push(
+					`${head}\n      → asked for a human: handed to ${body.kf_account}, the least-loaded online agent (open sessions: ${loads})` +
+						`\n      → told${sentAs ? ` as ${sentAs}` : ''}: "${clip(reply)}"`,
+				);
+			} else if (conversation.before) {
+				escalationLines.push(
+					`  • Alice and Bob went offline.\n${head}\n      → no agent online, told: "${clip(reply)}"`,
+				);
+			} else {
+				escalationLines.push(`${head}\n      → automatic answer: "${clip(reply)}"`);
+			}
+		}
+
+		const newcomer = 'oDemoNewFollowerWelcome00001';
+		await emulator.admin('seed', { followers: [newcomer] });
+		const beforeWelcome = (await emulator.admin<{ requests: LoggedApiRequest[] }>('log')).requests.length;
+		await push(welcomeUrl, emulator.appId, subscribeEvent(newcomer));
+		const [welcomeExecution] = await waitForExecutions(instance, examples.welcome.id, 1);
+		const welcomeCalls = (await emulator.admin<{ requests: LoggedApiRequest[] }>('log')).requests.slice(beforeWelcome);
+		const welcomeText = welcomeCalls
+			.filter((call) => call.path === '/cgi-bin/message/custom/send')
+			.map((call) => call.json as { msgtype: string; text?: { content: string }; image?: { media_id: string } });
+		const upload = welcomeCalls.find((call) => call.path === '/cgi-bin/media/upload');
+		const uploadedFile = upload?.multipart?.files[0];
+		const welcomeRun = await executionData(instance, welcomeExecution.id);
+
+		// The account.
+		const exportItems = exportRun.items("Get Yesterday's Chat Records");
+		const day = String(exportRun.items('Export Settings')[0]?.day ?? '');
+		const written = exportRun.items('Write CSV to Disk')[0] as { fileName?: string } | undefined;
+		const keptCsvDir = path.join(os.tmpdir(), 'n8n-wechat-cs-demo');
+		await fs.mkdir(keptCsvDir, { recursive: true });
+		let csvLine = `  • no chat records on ${day}, so no CSV was written`;
+		if (written?.fileName) {
+			const kept = path.join(keptCsvDir, path.basename(written.fileName));
+			await fs.copyFile(written.fileName, kept);
+			const rows = (await fs.readFile(kept, 'utf8')).trim().split('\n').length - 1;
+			csvLine = `  • ${exportItems.length} chat records of ${day} (Beijing time) exported; the CSV has ${rows} rows: ${kept}`;
+		}
+		const waiting = alertRun.items('Get Waiting Users');
+		const posted = groupBot.requests[0];
+		const alertLine = posted
+			? `  • ${waiting[0]?.count ?? waiting.length} users waiting, more than the threshold of 3 → posted to the group bot ${posted.path.split('?')[0]}:\n      ${posted.body}`
+			: `  • ${waiting[0]?.count ?? 0} users waiting, not more than 3: no alert`;
+
+		lines.push(
+			'',
+			`What happened in n8n ${version} (${instance.baseUrl}) with the WeChat emulator (${emulator.baseUrl}):`,
+			'',
+			'Escalation — WeChat Customer Service Trigger, pushes signed and encrypted (safe mode) as WeChat sends them',
+			...escalationLines,
+			'',
+			'Welcome — trigger on subscribe',
+			`  • ${short(newcomer)} followed the account → sent "${clip(welcomeText[0]?.text?.content ?? '(nothing)')}"`,
+			`      and the image ${uploadedFile ? `${uploadedFile.filename} (${uploadedFile.size} bytes, downloaded by HTTP Request and uploaded from binary data as media ${welcomeText[1]?.image?.media_id ?? '?'})` : '(not sent)'}`,
+			`      execution ${welcomeExecution.id}: ${welcomeExecution.status}; the trigger's item had FromUserName ${short(String(welcomeRun.items(TRIGGER_NODE)[0]?.FromUserName ?? '?'))}, Event ${String(welcomeRun.items(TRIGGER_NODE)[0]?.Event ?? '?')}`,
+			'',
+			'Nightly export — ChatRecord → Get Many for yesterday, Return All → CSV → disk',
+			csvLine,
+			'',
+			'Waiting-queue alert — Session → Get Waiting → IF count > threshold → HTTP Request',
+			alertLine,
+		);
+
+		const leaks = await instance.nonLoopbackConnections();
+		lines.push(
+			'',
+			leaks.length === 0
+				? 'Nothing left 127.0.0.1: n8n attempted no connection to any other address.'
+				: `WARNING: n8n attempted ${leaks.length} non-loopback connection(s): ${JSON.stringify(leaks)}`,
+		);
+		for (const warning of instance.warnings) lines.push(`Note: ${warning}`);
+		await shutdown();
+		lines.push(
+			`Stopped n8n and the emulator; removed the temporary n8n folder. (${Math.round((Date.now() - started) / 1000)} s)`,
+		);
+		say(lines.join('\n'));
+	} catch (error) {
+		n8n?.preserve();
+		process.stderr.write(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+		if (n8n) process.stderr.write(`n8n log: ${n8n.logFile}\n(the folder ${n8n.root} was kept)\n`);
+		await shutdown();
+		process.exitCode = 1;
+	}
+}
+
+void main();
