@@ -466,6 +466,15 @@ async function main(): Promise<void> {
 					{ executeOnce: true },
 				),
 			]);
+			workflows.error = chain('e2eWeChatError', 'e2e: WeChat error', [
+				weChat('Send To Stranger', {
+					resource: 'message',
+					operation: 'send',
+					openId: 'oE2eNotAFollower000000000000',
+					msgType: 'text',
+					content: 'hello?',
+				}),
+			]);
 			workflows.token = chain('e2eTokenRevoked', 'e2e: token revoked mid-run', [
 				weChat('Get Many', { resource: 'account', operation: 'getAll', returnAll: true }),
 			]);
@@ -770,6 +779,19 @@ async function main(): Promise<void> {
 				(sends[1].json as { image: { media_id: string } }).image.media_id,
 				(upload?.response.body as { media_id: string }).media_id,
 			);
+		},
+	);
+
+	await check(
+		"a WeChat error fails the execution with the node named and WeChat's code in the message (40003)",
+		async () => {
+			const { output, calls } = await executeLogged(instance, wechat, 'e2eWeChatError');
+			assert.ok(output.error, 'the execution should have failed');
+			assert.equal(output.error.node, 'Send To Stranger');
+			assert.match(output.error.message, /40003/);
+			const sends = calls.filter((call) => call.path === '/cgi-bin/message/custom/send');
+			assert.equal(sends.length, 1, 'a WeChat error that is not about the token must not be retried');
+			assert.equal((sends[0].response.body as { errcode?: number }).errcode, 40003);
 		},
 	);
 
