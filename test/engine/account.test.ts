@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 
-import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken';
-import { startEmulator, type Emulator } from '../emulator/server';
+import type { Emulator } from '../emulator/server';
+import { useEmulator } from '../harness/emulatorSuite';
 import { EngineHarness } from '../harness/engine';
-import { engineServicesReady } from '../harness/services';
 
 /** Account (客服账号): every operation's exact request to WeChat and exact output, validation and WeChat's errors. */
 
@@ -30,14 +29,8 @@ function queryWithoutToken(query: Record<string, string>) {
 	return rest;
 }
 
-before(async () => {
-	await engineServicesReady();
-	emulator = await startEmulator({ errmsgRid: false });
-});
-after(async () => await emulator.close());
+useEmulator((started) => (emulator = started), { errmsgRid: false });
 beforeEach(() => {
-	emulator.reset();
-	resetAccessTokenCacheForTests();
 	emulator.addKfAccount({ kf_account: 'alice@gh_service', kf_nick: 'Alice', online: true, accepted_case: 2 });
 	emulator.addKfAccount({ kf_account: 'bob@gh_service', kf_nick: 'Bob', online: true, accepted_case: 0 });
 	emulator.addKfAccount({ kf_account: 'carol@gh_service', kf_nick: 'Carol' });

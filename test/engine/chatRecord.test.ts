@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 
-import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken';
-import { startEmulator, type Emulator } from '../emulator/server';
+import type { Emulator } from '../emulator/server';
+import { useEmulator } from '../harness/emulatorSuite';
 import { EngineHarness } from '../harness/engine';
-import { engineServicesReady } from '../harness/services';
 
 /**
  * Chat records (聊天记录): any range split into 24-hour windows, paging by msgid, de-duplicated page boundaries, the
@@ -56,15 +55,9 @@ function records(parameters: Record<string, unknown>, continueOnFail = false) {
 	});
 }
 
-before(async () => {
-	await engineServicesReady();
-	emulator = await startEmulator({ errmsgRid: false });
-});
-after(async () => await emulator.close());
+useEmulator((started) => (emulator = started), { errmsgRid: false });
 beforeEach(() => {
-	emulator.reset();
 	emulator.setMsgidMode('next');
-	resetAccessTokenCacheForTests();
 });
 
 describe('chatRecord.getAll over a 7-day export of 100,000 records', () => {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { WeChatOfficialAccountApi } from '../../credentials/WeChatOfficialAccountApi.credentials';
-import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken';
-import { startEmulator, type Emulator } from '../emulator/server';
+import type { Emulator } from '../emulator/server';
+import { useEmulator } from '../harness/emulatorSuite';
 import { testCredential } from '../harness/credentialTest';
-import { engineServicesReady } from '../harness/services';
 
 let emulator: Emulator;
 
@@ -13,15 +12,7 @@ function credential(overrides: Record<string, unknown> = {}) {
 	return { appId: emulator.appId, appSecret: emulator.appSecret, baseUrl: emulator.baseUrl, ...overrides };
 }
 
-before(async () => {
-	await engineServicesReady();
-	emulator = await startEmulator();
-});
-after(async () => await emulator.close());
-beforeEach(() => {
-	emulator.reset();
-	resetAccessTokenCacheForTests();
-});
+useEmulator((started) => (emulator = started));
 
 describe('the credential', () => {
 	test('declares every property of the contract, secrets as password fields', () => {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 
 import { NodeApiError, type INodeParameters } from 'n8n-workflow';
 
-import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken';
-import { startEmulator, type Emulator } from '../emulator/server';
+import type { Emulator } from '../emulator/server';
+import { useEmulator } from '../harness/emulatorSuite';
 import { EngineHarness } from '../harness/engine';
-import { engineServicesReady } from '../harness/services';
 
 /**
  * Message (客服消息) send and typing: the exact request WeChat receives for every message type, the exact output item,
@@ -64,14 +63,8 @@ function weChatSaid(errcode: number): string {
 	return String((answer?.response.body as { errmsg?: string }).errmsg);
 }
 
-before(async () => {
-	await engineServicesReady();
-	emulator = await startEmulator({ errmsgRid: false });
-});
-after(async () => await emulator.close());
+useEmulator((started) => (emulator = started), { errmsgRid: false });
 beforeEach(() => {
-	emulator.reset();
-	resetAccessTokenCacheForTests();
 	emulator.addFollower(USER);
 	emulator.addKfAccount({ kf_account: 'alice@gh_service', kf_nick: 'Alice', online: true });
 	emulator.addKfAccount({ kf_account: 'bob@gh_service', kf_nick: 'Bob' });

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 
 import type { INode, INodeParameters } from 'n8n-workflow';
 
-import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken';
-import { startEmulator, type Emulator, type LoggedRequest } from '../emulator/server';
+import type { Emulator, LoggedRequest } from '../emulator/server';
+import { useEmulator } from '../harness/emulatorSuite';
 import { CREDENTIAL_ID, EngineHarness, NODE_TYPE, type TestItem } from '../harness/engine';
-import { engineServicesReady } from '../harness/services';
 
 /**
  * Sending image, voice, video and thumbnails straight from n8n binary data: the node uploads the item's file as
@@ -53,14 +52,8 @@ function answerOf(call: LoggedRequest): Record<string, unknown> {
 	return call.response.body as Record<string, unknown>;
 }
 
-before(async () => {
-	await engineServicesReady();
-	emulator = await startEmulator({ errmsgRid: false });
-});
-after(async () => await emulator.close());
+useEmulator((started) => (emulator = started), { errmsgRid: false });
 beforeEach(() => {
-	emulator.reset();
-	resetAccessTokenCacheForTests();
 	emulator.addFollower(USER);
 });
 

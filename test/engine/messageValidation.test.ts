@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 
 import type { INodeParameters } from 'n8n-workflow';
 
-import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken';
-import { startEmulator, type Emulator } from '../emulator/server';
+import type { Emulator } from '../emulator/server';
+import { useEmulator } from '../harness/emulatorSuite';
 import { EngineHarness, type TestItem } from '../harness/engine';
-import { engineServicesReady } from '../harness/services';
 
 /**
  * Message (客服消息) checks that run before anything is sent: each case names what is wrong and how to fix it, and
@@ -325,14 +324,8 @@ const cases: Case[] = [
 	},
 ];
 
-before(async () => {
-	await engineServicesReady();
-	emulator = await startEmulator({ errmsgRid: false });
-});
-after(async () => await emulator.close());
+useEmulator((started) => (emulator = started), { errmsgRid: false });
 beforeEach(() => {
-	emulator.reset();
-	resetAccessTokenCacheForTests();
 	emulator.addFollower(USER);
 });
 

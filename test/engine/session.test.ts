@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 
 import { NodeApiError } from 'n8n-workflow';
 
 import { WeChatApiError } from '../../nodes/WeChatCustomerService/helpers/errors';
-import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken';
-import { startEmulator, type Emulator } from '../emulator/server';
+import type { Emulator } from '../emulator/server';
+import { useEmulator } from '../harness/emulatorSuite';
 import { EngineHarness } from '../harness/engine';
-import { engineServicesReady } from '../harness/services';
 
 /** Session (会话控制): every operation's exact request and output, least-loaded choice, validation and WeChat's errors. */
 
@@ -38,14 +37,8 @@ function queryWithoutToken(query: Record<string, string>) {
 	return rest;
 }
 
-before(async () => {
-	await engineServicesReady();
-	emulator = await startEmulator({ errmsgRid: false });
-});
-after(async () => await emulator.close());
+useEmulator((started) => (emulator = started), { errmsgRid: false });
 beforeEach(() => {
-	emulator.reset();
-	resetAccessTokenCacheForTests();
 	emulator.addKfAccount({ kf_account: 'alice@gh_service', kf_nick: 'Alice', online: true, accepted_case: 3 });
 	emulator.addKfAccount({ kf_account: 'bob@gh_service', kf_nick: 'Bob', online: true, accepted_case: 1 });
 	// Bound to a worker but logged out.

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 
 import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken';
-import { startEmulator, type Emulator } from '../emulator/server';
+import type { Emulator } from '../emulator/server';
+import { useEmulator } from '../harness/emulatorSuite';
 import { EngineHarness } from '../harness/engine';
 import { assertNoSecrets } from '../harness/secrets';
-import { engineServicesReady } from '../harness/services';
 
 /**
  * The access-token layer, through n8n's real engine: how many token requests WeChat sees, and that a rejected token
@@ -44,19 +44,9 @@ function tokenOf(call: { query: Record<string, string> }): string | undefined {
 	return call.query.access_token;
 }
 
-before(async () => {
-	await engineServicesReady();
-	emulator = await startEmulator();
-});
-
-after(async () => {
-	await emulator.close();
-});
-
+useEmulator((started) => (emulator = started));
 beforeEach(() => {
-	emulator.reset();
 	emulator.addKfAccount({ kf_account: 'kf2001@gh_service', kf_nick: 'Alice' });
-	resetAccessTokenCacheForTests();
 });
 
 describe('token requests', () => {
