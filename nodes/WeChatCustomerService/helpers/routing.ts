@@ -1,6 +1,8 @@
 import type {
 	DeclarativeRestApiSettings,
+	IDataObject,
 	IExecutePaginationFunctions,
+	IExecuteSingleFunctions,
 	INodeExecutionData,
 	IHttpRequestOptions,
 	INodePropertyRouting,
@@ -60,4 +62,29 @@ export async function makeWeChatRoutingRequest(
 		context.getItemIndex(), async () =>
 		await context.makeRoutingRequest(requestData),
 	);
+}
+
+/**
+ * The routing of an operation whose WeChat answer is only `{ errcode: 0 }`: the JSON body is built from validated
+ * parameters before anything is sent, and the output item repeats that body with what happened (`{ ...body, closed:
+ * true }`), so the next node has the account and user at hand.
+ */
+export function echoingJsonRouting(
+	request: DeclarativeRestApiSettings.HttpRequestOptions,
+	bodyOf: (context: IExecuteSingleFunctions) => IDataObject,
+	outcome: IDataObject,
+): INodePropertyRouting {
+	return weChatRouting(request, {
+		preSend: [
+			async function buildBody(this: IExecuteSingleFunctions, requestOptions: IHttpRequestOptions) {
+				requestOptions.body = bodyOf(this);
+				return requestOptions;
+			},
+		],
+		postReceive: [
+			async function echoBody(this: IExecuteSingleFunctions): Promise<INodeExecutionData[]> {
+				return [{ json: { ...bodyOf(this), ...outcome } }];
+			},
+		],
+	});
 }

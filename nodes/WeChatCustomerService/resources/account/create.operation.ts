@@ -1,36 +1,18 @@
 import {
 	updateDisplayOptions,
 	type IExecuteSingleFunctions,
-	type IHttpRequestOptions,
-	type INodeExecutionData,
 	type INodeProperties,
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
-import { weChatRouting } from '../../helpers/routing';
+import { echoingJsonRouting } from '../../helpers/routing';
 import { requireKfAccount, requireNickname } from '../../helpers/validation';
 
-async function buildBody(
-	this: IExecuteSingleFunctions,
-	requestOptions: IHttpRequestOptions,
-): Promise<IHttpRequestOptions> {
-	requestOptions.body = {
-		kf_account: requireKfAccount(this, this.getNodeParameter('kfAccount')),
-		nickname: requireNickname(this, this.getNodeParameter('nickname')),
+function newAccountOf(context: IExecuteSingleFunctions) {
+	return {
+		kf_account: requireKfAccount(context, context.getNodeParameter('kfAccount')),
+		nickname: requireNickname(context, context.getNodeParameter('nickname')),
 	};
-	return requestOptions;
-}
-
-async function reportCreated(this: IExecuteSingleFunctions): Promise<INodeExecutionData[]> {
-	return [
-		{
-			json: {
-				kf_account: String(this.getNodeParameter('kfAccount')).trim(),
-				nickname: String(this.getNodeParameter('nickname')).trim(),
-				created: true,
-			},
-		},
-	];
 }
 
 export const option: INodePropertyOptions = {
@@ -38,10 +20,9 @@ export const option: INodePropertyOptions = {
 	value: 'create',
 	action: 'Create a customer service account',
 	description: 'Add a customer-service account (添加客服账号)',
-	routing: weChatRouting(
-		{ method: 'POST', url: '/customservice/kfaccount/add' },
-		{ preSend: [buildBody], postReceive: [reportCreated] },
-	),
+	routing: echoingJsonRouting({ method: 'POST', url: '/customservice/kfaccount/add' }, newAccountOf, {
+		created: true,
+	}),
 };
 
 const properties: INodeProperties[] = [

@@ -1,13 +1,11 @@
 import {
 	updateDisplayOptions,
 	type IExecuteSingleFunctions,
-	type IHttpRequestOptions,
-	type INodeExecutionData,
 	type INodeProperties,
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
-import { weChatRouting } from '../../helpers/routing';
+import { echoingJsonRouting } from '../../helpers/routing';
 import { requireText, selectedKfAccount } from '../../helpers/validation';
 
 const INVITE_HINT =
@@ -20,26 +18,15 @@ function requestFields(context: IExecuteSingleFunctions) {
 	};
 }
 
-async function buildBody(
-	this: IExecuteSingleFunctions,
-	requestOptions: IHttpRequestOptions,
-): Promise<IHttpRequestOptions> {
-	requestOptions.body = requestFields(this);
-	return requestOptions;
-}
-
-async function reportInvited(this: IExecuteSingleFunctions): Promise<INodeExecutionData[]> {
-	return [{ json: { ...requestFields(this), invited: true } }];
-}
-
 export const option: INodePropertyOptions = {
 	name: 'Invite Worker',
 	value: 'invite',
 	action: 'Invite a worker to a customer service account',
 	description: 'Bind a person\'s WeChat ID to an account (邀请绑定客服帐号)',
-	routing: weChatRouting(
+	routing: echoingJsonRouting(
 		{ method: 'POST', url: '/customservice/kfaccount/inviteworker' },
-		{ preSend: [buildBody], postReceive: [reportInvited] },
+		requestFields,
+		{ invited: true },
 	),
 };
 

@@ -1,36 +1,18 @@
 import {
 	updateDisplayOptions,
 	type IExecuteSingleFunctions,
-	type IHttpRequestOptions,
-	type INodeExecutionData,
 	type INodeProperties,
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
-import { weChatRouting } from '../../helpers/routing';
+import { echoingJsonRouting } from '../../helpers/routing';
 import { requireNickname, selectedKfAccount } from '../../helpers/validation';
 
-async function buildBody(
-	this: IExecuteSingleFunctions,
-	requestOptions: IHttpRequestOptions,
-): Promise<IHttpRequestOptions> {
-	requestOptions.body = {
-		kf_account: selectedKfAccount(this),
-		nickname: requireNickname(this, this.getNodeParameter('nickname')),
+function accountOf(context: IExecuteSingleFunctions) {
+	return {
+		kf_account: selectedKfAccount(context),
+		nickname: requireNickname(context, context.getNodeParameter('nickname')),
 	};
-	return requestOptions;
-}
-
-async function reportUpdated(this: IExecuteSingleFunctions): Promise<INodeExecutionData[]> {
-	return [
-		{
-			json: {
-				kf_account: selectedKfAccount(this),
-				nickname: String(this.getNodeParameter('nickname')).trim(),
-				updated: true,
-			},
-		},
-	];
 }
 
 export const option: INodePropertyOptions = {
@@ -38,10 +20,9 @@ export const option: INodePropertyOptions = {
 	value: 'update',
 	action: 'Update a customer service account',
 	description: 'Change an account\'s nickname (修改客服账号)',
-	routing: weChatRouting(
-		{ method: 'POST', url: '/customservice/kfaccount/update' },
-		{ preSend: [buildBody], postReceive: [reportUpdated] },
-	),
+	routing: echoingJsonRouting({ method: 'POST', url: '/customservice/kfaccount/update' }, accountOf, {
+		updated: true,
+	}),
 };
 
 const properties: INodeProperties[] = [

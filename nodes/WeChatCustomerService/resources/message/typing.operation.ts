@@ -2,13 +2,11 @@ import {
 	NodeOperationError,
 	updateDisplayOptions,
 	type IExecuteSingleFunctions,
-	type IHttpRequestOptions,
-	type INodeExecutionData,
 	type INodeProperties,
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
-import { weChatRouting } from '../../helpers/routing';
+import { echoingJsonRouting } from '../../helpers/routing';
 import { requireOpenId } from '../../helpers/validation';
 
 const COMMANDS = ['Typing', 'CancelTyping'];
@@ -24,27 +22,11 @@ function requireCommand(context: IExecuteSingleFunctions): string {
 	return command;
 }
 
-async function buildTypingBody(
-	this: IExecuteSingleFunctions,
-	requestOptions: IHttpRequestOptions,
-): Promise<IHttpRequestOptions> {
-	requestOptions.body = {
-		touser: requireOpenId(this, this.getNodeParameter('openId', '')),
-		command: requireCommand(this),
+function typingOf(context: IExecuteSingleFunctions) {
+	return {
+		touser: requireOpenId(context, context.getNodeParameter('openId', '')),
+		command: requireCommand(context),
 	};
-	return requestOptions;
-}
-
-async function reportTyping(this: IExecuteSingleFunctions): Promise<INodeExecutionData[]> {
-	return [
-		{
-			json: {
-				touser: String(this.getNodeParameter('openId', '')).trim(),
-				command: String(this.getNodeParameter('command', '')).trim(),
-				sent: true,
-			},
-		},
-	];
 }
 
 export const option: INodePropertyOptions = {
@@ -52,10 +34,9 @@ export const option: INodePropertyOptions = {
 	value: 'typing',
 	action: 'Show or hide the typing status',
 	description: 'Show or hide "typing…" (正在输入) in the user\'s chat (客服输入状态)',
-	routing: weChatRouting(
-		{ method: 'POST', url: '/cgi-bin/message/custom/typing' },
-		{ preSend: [buildTypingBody], postReceive: [reportTyping] },
-	),
+	routing: echoingJsonRouting({ method: 'POST', url: '/cgi-bin/message/custom/typing' }, typingOf, {
+		sent: true,
+	}),
 };
 
 const properties: INodeProperties[] = [
