@@ -101,6 +101,7 @@ export class WeChatOfficialAccountApi implements ICredentialType {
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
+			hint: 'Use all 32 characters WeChat allows, random letters and digits (for example the output of `openssl rand -hex 16`): a short Token can be guessed offline from one captured push URL.',
 			description:
 				'Only for the trigger: the Token (令牌) entered in 设置与开发 → 基本配置 → 服务器配置, used to verify that pushes come from WeChat',
 		},

@@ -9,11 +9,19 @@ import {
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 
+import { redactSecrets } from '../shared/redact';
 import { eventOptions } from './helpers/events';
-import { findCredentialProblem, readPushSettings } from './helpers/pushSettings';
+import { findCredentialProblem, readEncryptionSetting, readPushSettings } from './helpers/pushSettings';
 import { answerHandshake, receivePush, type PushOutcome } from './helpers/receivePush';
 
 const CREDENTIAL = 'weChatOfficialAccountApi';
+
+/** An exception for the log: its class and message, cut short, with every credential secret blanked out. */
+function describeError(error: unknown, knownSecrets: unknown[]): string {
+	if (!(error instanceof Error)) return 'an unexpected error';
+	const secrets = knownSecrets.filter((value): value is string => typeof value === 'string');
+	return redactSecrets(`${error.name}: ${error.message}`.slice(0, 300), secrets);
+}
 
 /**
  * WeChat has no API to register a push URL: the user pastes it into the admin console. Activation can only check
@@ -21,7 +29,7 @@ const CREDENTIAL = 'weChatOfficialAccountApi';
  */
 async function checkPushSetup(this: IHookFunctions): Promise<void> {
 	const credentials = await this.getCredentials(CREDENTIAL);
-	const problem = findCredentialProblem(credentials);
+	const problem = findCredentialProblem(credentials, readEncryptionSetting(this.getNodeParameter('encryption', 'auto')));
 	if (problem) {
 		throw new NodeOperationError(this.getNode(), problem, {
 			description:
@@ -53,10 +61,43 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'WeChat has no API to register this URL. Activate the workflow, then in the WeChat admin console open 设置与开发 → 基本配置 → 服务器配置 → 修改配置 and enter: URL (服务器地址) = the Production URL above; Token (令牌) = the Push Token of the credential; EncodingAESKey = the EncodingAESKey of the credential; 消息加解密方式 = 安全模式 (safe mode, recommended), 兼容模式 (compatible) or 明文模式 (plaintext, no key needed); 数据格式 = XML or JSON. WeChat checks the URL when you submit, so the workflow must be active first.',
+					'WeChat has no API to register this URL. Activate the workflow, then in the WeChat admin console open 设置与开发 → 基本配置 → 服务器配置 → 修改配置 and enter: URL (服务器地址) = the Production URL above; Token (令牌) = the Push Token of the credential; EncodingAESKey = the EncodingAESKey of the credential; 消息加解密方式 = 安全模式 (safe mode, recommended), 兼容模式 (compatible) or 明文模式 (plaintext: no key, and nothing proves a push came from WeChat); 数据格式 = XML or JSON. WeChat checks the URL when you submit, so the workflow must be active first.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
+			},
+			{
+				displayName: 'Encryption (消息加解密方式)',
+				name: 'encryption',
+				type: 'options',
+				default: 'auto',
+				options: [
+					{
+						name: 'From Credential',
+						value: 'auto',
+						description:
+							'With an EncodingAESKey in the credential, accept only encrypted pushes (compatible or safe mode); without one, plaintext',
+					},
+					{
+						name: 'Safe Mode (安全模式, Recommended)',
+						value: 'safe',
+						description: 'Accept only encrypted pushes with a valid msg_signature; needs the EncodingAESKey',
+					},
+					{
+						name: 'Compatible Mode (兼容模式)',
+						value: 'compatible',
+						description:
+							'Accept only encrypted pushes with a valid msg_signature; the plaintext copy WeChat adds is ignored',
+					},
+					{
+						name: 'Plaintext Mode (明文模式)',
+						value: 'plaintext',
+						description:
+							'Accept unencrypted pushes. Nothing signs their content: anyone who learns the Token can forge a push. Use safe mode.',
+					},
+				],
+				description:
+					'The 消息加解密方式 chosen in 服务器配置. Only in compatible and safe mode does WeChat sign the content of a push.',
 			},
 			{
 				displayName: 'Events',
@@ -159,36 +200,55 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		let outcome: PushOutcome;
+		const node = this.getNode();
+		const scope = `${this.getWorkflow().id ?? ''}/${node.id ?? node.name}`;
+		// Who refused what, for an operator telling a wrong Token from an attack; never a secret or push content.
+		const where = { workflowId: this.getWorkflow().id ?? '', node: node.name };
+		let knownSecrets: unknown[] = [];
 		try {
 			const request = this.getRequestObject();
 			const query = (this.getQueryData() ?? {}) as IDataObject;
 			const credentials = await this.getCredentials(CREDENTIAL);
-			if (this.getWebhookName() === 'setup') {
-				outcome = answerHandshake(query, typeof credentials.token === 'string' ? credentials.token : '');
-			} else {
-				const node = this.getNode();
-				const settings = readPushSettings(
-					credentials,
-					{
-						events: this.getNodeParameter('events', ['*']),
-						reply: this.getNodeParameter('reply', 'success'),
-						kfAccount: this.getNodeParameter('kfAccount', ''),
-						options: this.getNodeParameter('options', {}),
-					},
-					`${this.getWorkflow().id ?? ''}/${node.id ?? node.name}`,
-				);
-				outcome = receivePush({ query, rawBody: request.rawBody }, settings, Date.now());
-			}
-		} catch {
+			knownSecrets = [
+				credentials.token,
+				credentials.appSecret,
+				credentials.encodingAESKey,
+				credentials.previousEncodingAESKey,
+				credentials.accessToken,
+			];
+			const settings = readPushSettings(
+				credentials,
+				{
+					encryption: this.getNodeParameter('encryption', 'auto'),
+					events: this.getNodeParameter('events', ['*']),
+					reply: this.getNodeParameter('reply', 'success'),
+					kfAccount: this.getNodeParameter('kfAccount', ''),
+					options: this.getNodeParameter('options', {}),
+				},
+				scope,
+			);
+			outcome =
+				this.getWebhookName() === 'setup'
+					? answerHandshake(query, settings, Date.now())
+					: receivePush({ query, rawBody: request.rawBody }, settings, Date.now());
+		} catch (error) {
 			// A bug or a missing credential must not surface as a thrown error: n8n would start an execution for it.
-			outcome = { status: 500, contentType: 'text/plain', body: 'the trigger could not process the push' };
+			outcome = {
+				status: 500,
+				contentType: 'text/plain',
+				body: 'the trigger could not process the push',
+				logLine: `failed: ${describeError(error, knownSecrets)}`,
+			};
 		}
+		const method = this.getWebhookName() === 'setup' ? 'handshake' : 'push';
+		if (outcome.logLine) this.logger.warn(`WeChat ${method} ${outcome.logLine}`, where);
 
 		try {
 			this.getResponseObject().status(outcome.status).type(outcome.contentType).send(outcome.body);
-		} catch {
+		} catch (error) {
 			// The connection is gone (WeChat gave up after 5 s); the push is still processed, and with Ignore
 			// Retried Pushes on WeChat's next delivery gets the stored answer without a second execution.
+			this.logger.warn(`WeChat ${method} answer not sent: ${describeError(error, knownSecrets)}`, where);
 		}
 
 		// The answer is already sent: the execution runs after it, never delaying WeChat's 5-second deadline.

@@ -3,15 +3,6 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 
 import {
-	clearDeduplicationStore,
-	DEDUP_MAX_ENTRIES,
-	DEDUP_TTL_MS,
-	deduplicationKey,
-	deduplicationStoreSize,
-	recallReply,
-	rememberReply,
-} from '../../nodes/WeChatCustomerServiceTrigger/helpers/deduplicate';
-import {
 	aesKeyFromEncodingAESKey,
 	decryptPush,
 	encryptMessage,
@@ -150,43 +141,5 @@ describe('push crypto', () => {
 		assert.equal(code(rawEncrypt(validlyPadded(framed(Buffer.from('<xml/>'), 5000)))), -40007);
 		// Invalid UTF-8 inside a correctly framed message.
 		assert.equal(code(rawEncrypt(validlyPadded(framed(Buffer.from([0x3c, 0xff, 0xfe, 0x3e]))))), -40008);
-	});
-});
-
-describe('de-duplication store', () => {
-	const fields = (extra: Record<string, string>) =>
-		Object.assign(Object.create(null), { ToUserName: 'gh', FromUserName: 'o1', CreateTime: '100', ...extra });
-
-	test('keys: MsgId for messages; FromUserName + CreateTime + Event (+ EventKey) for events; scoped', () => {
-		const text = fields({ MsgType: 'text', MsgId: '1' });
-		assert.notEqual(deduplicationKey('w/a', text), deduplicationKey('w/b', text));
-		assert.equal(deduplicationKey('w/a', text), deduplicationKey('w/a', fields({ MsgType: 'text', MsgId: '1', CreateTime: '101' })));
-		const click = (key: string) => fields({ MsgType: 'event', Event: 'CLICK', EventKey: key });
-		assert.equal(deduplicationKey('s', click('A')), deduplicationKey('s', click('A')));
-		assert.notEqual(deduplicationKey('s', click('A')), deduplicationKey('s', click('B')));
-		assert.notEqual(
-			deduplicationKey('s', fields({ MsgType: 'event', Event: 'subscribe' })),
-			deduplicationKey('s', fields({ MsgType: 'event', Event: 'unsubscribe' })),
-		);
-		assert.equal(deduplicationKey('s', Object.assign(Object.create(null), { MsgType: 'event', Event: 'x' })), undefined);
-	});
-
-	test('entries expire after the TTL (by Date.now() values, no timers)', () => {
-		clearDeduplicationStore();
-		const reply = { status: 200, contentType: 'text/plain', body: 'success' };
-		rememberReply('k', reply, 1000);
-		assert.deepEqual(recallReply('k', 1000 + DEDUP_TTL_MS - 1), reply);
-		assert.equal(recallReply('k', 1000 + DEDUP_TTL_MS), undefined);
-		assert.equal(deduplicationStoreSize(), 0);
-	});
-
-	test('the store is capped: the oldest entries go first', () => {
-		clearDeduplicationStore();
-		const reply = { status: 200, contentType: 'text/plain', body: 'success' };
-		for (let i = 0; i < DEDUP_MAX_ENTRIES + 50; i++) rememberReply(`k${i}`, reply, 5000);
-		assert.equal(deduplicationStoreSize(), DEDUP_MAX_ENTRIES);
-		assert.equal(recallReply('k0', 5000), undefined);
-		assert.deepEqual(recallReply(`k${DEDUP_MAX_ENTRIES + 49}`, 5000), reply);
-		clearDeduplicationStore();
 	});
 });

@@ -3,7 +3,7 @@
  * them with the emulator's push sender.
  */
 import { buildPush, type PushFormat, type PushMode } from '../emulator/pushSender';
-import { AES_KEY, APP_ID, TOKEN, type WebhookCall } from './webhookContext';
+import { AES_KEY, APP_ID, credentials, TOKEN, type WebhookCall } from './webhookContext';
 
 export const OA = 'gh_0123456789ab';
 export const OPENID = 'oUser_abcdefghijklmnopqrstuvw';
@@ -12,10 +12,16 @@ export const BIG_MSG_ID = '24601234567890123456';
 
 let sequence = 0;
 const startSeconds = Math.floor(Date.now() / 1000);
-/** A fresh CreateTime and MsgId per push so that de-duplication never merges pushes of different tests. */
+/**
+ * A fresh CreateTime and MsgId per push so that de-duplication never merges pushes of different tests. CreateTime
+ * cycles through the two minutes around the start: the trigger refuses one outside its 5-minute window.
+ */
 function next(): { createTime: string; msgId: string } {
 	sequence++;
-	return { createTime: String(startSeconds + sequence), msgId: `2460123456789${String(100000 + sequence)}` };
+	return {
+		createTime: String(startSeconds - 60 + (sequence % 120)),
+		msgId: `2460123456789${String(100000 + sequence)}`,
+	};
 }
 
 const common = (msgType: string, createTime: string) => ({
@@ -149,5 +155,8 @@ export function pushCall(
 		timestamp: options.timestamp,
 		nonce: options.nonce,
 	});
-	return { webhookName: 'default', query: { ...built.query }, rawBody: built.body, ...call, built };
+	// A plaintext push goes to what a plaintext set-up has: a credential without an EncodingAESKey (with one, the
+	// trigger accepts only encrypted pushes unless Encryption is set to plaintext).
+	const plaintextSetUp = options.mode === 'plaintext' ? { credentials: credentials({ encodingAESKey: '' }) } : {};
+	return { webhookName: 'default', query: { ...built.query }, rawBody: built.body, ...plaintextSetUp, ...call, built };
 }

@@ -35,6 +35,8 @@ export interface CapturedResponse {
 	contentType?: string;
 	body?: string;
 	sends: number;
+	/** Every line the trigger wrote through n8n's logger, with its level and metadata. */
+	logs: Array<{ level: string; message: string; metadata?: unknown }>;
 }
 
 export interface WebhookCall {
@@ -73,7 +75,12 @@ function returnJsonArray(data: IDataObject | IDataObject[]): INodeExecutionData[
 }
 
 export function createWebhookContext(call: WebhookCall): { context: IWebhookFunctions; response: CapturedResponse } {
-	const response: CapturedResponse = { sends: 0 };
+	const response: CapturedResponse = { sends: 0, logs: [] };
+	const log =
+		(level: string) =>
+		(message: string, metadata?: unknown): void => {
+			response.logs.push({ level, message, metadata });
+		};
 	const parameters = { ...DEFAULT_PARAMETERS, ...call.parameters };
 	const request = {
 		method: call.webhookName === 'setup' ? 'GET' : 'POST',
@@ -116,6 +123,7 @@ export function createWebhookContext(call: WebhookCall): { context: IWebhookFunc
 		getWorkflow: () => ({ id: call.workflowId ?? 'workflow-1', name: 'Test', active: true }),
 		getMode: () => 'webhook',
 		helpers: { returnJsonArray },
+		logger: { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') },
 	};
 	return { context: context as unknown as IWebhookFunctions, response };
 }

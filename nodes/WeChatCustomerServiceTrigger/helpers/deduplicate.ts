@@ -1,17 +1,29 @@
 /**
- * WeChat delivers a push up to 3 times when an answer does not arrive within 5 s (spec 3.5). A repeated push must get
- * the same answer and must not start a second execution.
+ * The trigger's memory of pushes it has answered, for two jobs (docs/wechat-protocol.md §5):
+ * - replay guard, always on: a request's (timestamp, nonce) may carry one body only. The same request again gets the
+ *   same answer and starts nothing; the same (timestamp, nonce) with another body is refused. Without it, anyone who
+ *   saw one push URL could send any body under its valid `signature` in plaintext mode.
+ * - de-duplication (option `deduplicate`): WeChat delivers a push up to 3 times when no answer arrives within 5 s; a
+ *   push already answered (same MsgId, or same sender, CreateTime, Event and EventKey) gets the same answer again.
  *
- * The store lives at module level (one per n8n process) and is bounded: entries expire after `DEDUP_TTL_MS`, checked
- * against `Date.now()` whenever the store is used (community nodes may not run timers), and the oldest entries go
- * first beyond `DEDUP_MAX_ENTRIES`. Keys carry the workflow and node, so two triggers (or two accounts) never see
- * each other's pushes. The TTL equals the default `maxTimestampAge`, so within that window a captured push replayed
- * with its valid signature is answered without a new execution too.
+ * Keys are SHA-256 digests of their parts, so an entry's size does not depend on what a sender put in the push. An
+ * entry lives until its timestamp has left the accepted window (so a captured push cannot be replayed after its entry
+ * is gone), at least `MIN_RETENTION_MS`. The store lives at module level (one per n8n process) and is bounded in
+ * bytes: when full, nothing live is evicted — a flood cannot push out the entries that stop a replay — and a new push
+ * is answered without being remembered (the caller logs that). Expiry is checked against the clock whenever the store
+ * is used: community nodes may not run timers.
  */
-import { textField, type PushFields } from './parsePush';
+import { hash } from 'crypto';
 
-export const DEDUP_TTL_MS = 5 * 60 * 1000;
-export const DEDUP_MAX_ENTRIES = 10_000;
+import type { PushFields } from './parsePush';
+import { textField } from './parsePush';
+
+/** WeChat's retries end within about 15 s; five minutes also covers the default timestamp window. */
+export const MIN_RETENTION_MS = 5 * 60 * 1000;
+/** About 130,000 entries: a sustained 400 pushes per second over the default 5-minute window. */
+export const DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
+/** A generous estimate of one entry's memory besides its reply: the Map slot, the heap slot, the 44-character key. */
+const ENTRY_OVERHEAD_BYTES = 256;
 
 export interface StoredReply {
 	status: number;
@@ -21,52 +33,144 @@ export interface StoredReply {
 
 interface Entry {
 	expiresAt: number;
+	bytes: number;
+	/** For the replay guard: the digest of what the request's signature covered. */
+	contentDigest?: string;
 	reply: StoredReply;
 }
 
-// A Map iterates in insertion order and every entry gets the same TTL, so the oldest and the first to expire are at
-// the front.
-const store = new Map<string, Entry>();
+const entries = new Map<string, Entry>();
+/** A binary min-heap of expiry times; an item whose entry has since gone or changed is skipped when popped. */
+const expiryHeap: Array<{ expiresAt: number; key: string }> = [];
+let storedBytes = 0;
 
-function prune(now: number): void {
-	for (const [key, entry] of store) {
-		if (entry.expiresAt > now && store.size <= DEDUP_MAX_ENTRIES) break;
-		store.delete(key);
+function heapPush(item: { expiresAt: number; key: string }): void {
+	expiryHeap.push(item);
+	let i = expiryHeap.length - 1;
+	while (i > 0) {
+		const parent = (i - 1) >> 1;
+		if (expiryHeap[parent].expiresAt <= expiryHeap[i].expiresAt) break;
+		[expiryHeap[parent], expiryHeap[i]] = [expiryHeap[i], expiryHeap[parent]];
+		i = parent;
 	}
 }
 
+function heapPop(): void {
+	const last = expiryHeap.pop();
+	if (!last || expiryHeap.length === 0) return;
+	expiryHeap[0] = last;
+	let i = 0;
+	for (;;) {
+		const left = 2 * i + 1;
+		const right = left + 1;
+		let smallest = i;
+		if (left < expiryHeap.length && expiryHeap[left].expiresAt < expiryHeap[smallest].expiresAt) smallest = left;
+		if (right < expiryHeap.length && expiryHeap[right].expiresAt < expiryHeap[smallest].expiresAt) smallest = right;
+		if (smallest === i) return;
+		[expiryHeap[smallest], expiryHeap[i]] = [expiryHeap[i], expiryHeap[smallest]];
+		i = smallest;
+	}
+}
+
+function prune(now: number): void {
+	while (expiryHeap.length > 0 && expiryHeap[0].expiresAt <= now) {
+		const { key, expiresAt } = expiryHeap[0];
+		heapPop();
+		const entry = entries.get(key);
+		if (entry && entry.expiresAt === expiresAt) {
+			entries.delete(key);
+			storedBytes -= entry.bytes;
+		}
+	}
+}
+
+/** A fixed-size key for any parts; JSON keeps ["a", "bc"] and ["ab", "c"] apart. */
+export function memoryKey(parts: string[]): string {
+	return hash('sha256', JSON.stringify(parts), 'base64');
+}
+
+/** A digest of what a request's signature covers: the body in plaintext mode, `Encrypt` in the encrypted modes. */
+export function contentDigest(content: Buffer | string): string {
+	return hash('sha256', content, 'base64');
+}
+
+export interface Remembered {
+	reply: StoredReply;
+	contentDigest?: string;
+}
+
+export function recall(key: string, now: number): Remembered | undefined {
+	prune(now);
+	const entry = entries.get(key);
+	return entry && entry.expiresAt > now ? entry : undefined;
+}
+
 /**
- * What identifies a push (spec 3.5): a message by its MsgId; an event by FromUserName + CreateTime + Event, plus
- * EventKey when present — two menu clicks within the same second differ only there. No key, no de-duplication.
+ * Remembers the answer under every key given (they share one entry's reply). Returns false, remembering nothing,
+ * when that would take the store beyond `maxBytes`.
  */
-export function deduplicationKey(scope: string, fields: PushFields): string | undefined {
+export function remember(
+	records: Array<{ key: string; contentDigest?: string }>,
+	reply: StoredReply,
+	expiresAt: number,
+	now: number,
+	maxBytes: number,
+): boolean {
+	prune(now);
+	const fresh = records.filter((record) => !entries.has(record.key));
+	const bytesEach = ENTRY_OVERHEAD_BYTES + 2 * reply.body.length;
+	if (storedBytes + fresh.length * bytesEach > maxBytes) return false;
+	for (const record of fresh) {
+		entries.set(record.key, { expiresAt, bytes: bytesEach, contentDigest: record.contentDigest, reply });
+		heapPush({ expiresAt, key: record.key });
+		storedBytes += bytesEach;
+	}
+	return true;
+}
+
+/** Field shapes WeChat uses; anything else is not a genuine push and must not reach the store. */
+const OPENID = /^[A-Za-z0-9_-]{1,64}$/;
+const DIGITS = /^[0-9]{1,20}$/;
+const EVENT = /^[A-Za-z0-9_]{1,64}$/;
+const MAX_EVENT_KEY_LENGTH = 1024;
+
+export type PushIdentity = { ok: true; key?: string } | { ok: false; reason: string };
+
+/**
+ * What identifies a push (docs/wechat-protocol.md §5): a message by sender and MsgId; an event by sender, CreateTime,
+ * Event and EventKey — two menu clicks within the same second differ only there. The fields are shape-checked first;
+ * a push that fails is refused by the caller.
+ */
+export function pushIdentity(scope: string, fields: PushFields): PushIdentity {
 	const from = textField(fields, 'FromUserName') ?? '';
-	const msgId = textField(fields, 'MsgId') ?? textField(fields, 'MsgID');
-	if (msgId) return JSON.stringify([scope, 'message', from, msgId]);
+	if (!OPENID.test(from)) return { ok: false, reason: 'FromUserName is not an OpenID' };
 	const createTime = textField(fields, 'CreateTime');
-	if (!createTime) return undefined;
+	if (createTime === undefined || !DIGITS.test(createTime)) {
+		return { ok: false, reason: 'CreateTime is not a Unix time' };
+	}
+	const msgId = textField(fields, 'MsgId') ?? textField(fields, 'MsgID');
+	if (msgId !== undefined) {
+		if (!DIGITS.test(msgId)) return { ok: false, reason: 'MsgId is not a number' };
+		return { ok: true, key: memoryKey([scope, 'message', from, msgId]) };
+	}
 	const kind = textField(fields, 'Event') ?? textField(fields, 'MsgType') ?? '';
-	return JSON.stringify([scope, 'event', from, createTime, kind, textField(fields, 'EventKey') ?? '']);
+	if (!EVENT.test(kind)) return { ok: false, reason: 'Event is not an event name' };
+	const eventKey = textField(fields, 'EventKey') ?? '';
+	if (eventKey.length > MAX_EVENT_KEY_LENGTH) return { ok: false, reason: 'EventKey is too long' };
+	return { ok: true, key: memoryKey([scope, 'event', from, createTime, kind, eventKey]) };
 }
 
-/** The answer given the first time, if this push was seen within the TTL. */
-export function recallReply(key: string, now: number): StoredReply | undefined {
-	prune(now);
-	const entry = store.get(key);
-	return entry && entry.expiresAt > now ? entry.reply : undefined;
-}
-
-export function rememberReply(key: string, reply: StoredReply, now: number): void {
-	store.delete(key);
-	store.set(key, { expiresAt: now + DEDUP_TTL_MS, reply });
-	prune(now);
-}
-
-/** For tests: the number of stored pushes, and a way to start from an empty store. */
+/** For tests and the benchmark: the number of entries, their estimated bytes, and a way to start empty. */
 export function deduplicationStoreSize(): number {
-	return store.size;
+	return entries.size;
+}
+
+export function deduplicationStoreBytes(): number {
+	return storedBytes;
 }
 
 export function clearDeduplicationStore(): void {
-	store.clear();
+	entries.clear();
+	expiryHeap.length = 0;
+	storedBytes = 0;
 }

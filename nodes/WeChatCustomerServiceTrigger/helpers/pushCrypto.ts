@@ -87,27 +87,36 @@ type KeyAttempt =
 	| { ok: true; message: string }
 	| { ok: false; failure: 'decrypt' | 'appId' | 'utf8' };
 
+/**
+ * One key's attempt. Padding, length and AppID are all checked before any verdict, with no early exit between them:
+ * after `msg_signature` passes, every failure must look and take the same (docs/wechat-protocol.md §3), or the answer
+ * becomes a padding oracle for anyone who knows the Token. Only a message that passed all three — one produced with
+ * the key — goes on to the UTF-8 check.
+ */
 function decryptWithKey(ciphertext: Buffer, material: KeyMaterial, appId: string): KeyAttempt {
 	const padded = decryptCbc(ciphertext, material);
 	const pad = padded[padded.length - 1];
-	if (pad < 1 || pad > PAD_BLOCK || pad > padded.length) return { ok: false, failure: 'decrypt' };
-	for (let i = padded.length - pad; i < padded.length; i++) {
-		if (padded[i] !== pad) return { ok: false, failure: 'decrypt' };
+	// The ciphertext is a non-empty multiple of 32 bytes, so the last 32 bytes always exist.
+	let padMismatch = pad < 1 || pad > PAD_BLOCK ? 1 : 0;
+	for (let i = 1; i <= PAD_BLOCK; i++) {
+		padMismatch |= (i <= pad ? 1 : 0) & (padded[padded.length - i] !== pad ? 1 : 0);
 	}
-	const plaintext = padded.subarray(0, padded.length - pad);
-	if (plaintext.length < RANDOM_PREFIX + LENGTH_FIELD) return { ok: false, failure: 'decrypt' };
-	const length = plaintext.readUInt32BE(RANDOM_PREFIX);
+	const plaintextLength = padded.length - (padMismatch ? 0 : pad);
+	const length = plaintextLength >= RANDOM_PREFIX + LENGTH_FIELD ? padded.readUInt32BE(RANDOM_PREFIX) : 0;
 	const messageEnd = RANDOM_PREFIX + LENGTH_FIELD + length;
-	if (messageEnd > plaintext.length) return { ok: false, failure: 'decrypt' };
+	const lengthMismatch = plaintextLength < RANDOM_PREFIX + LENGTH_FIELD || messageEnd > plaintextLength ? 1 : 0;
 	// The AppID after the message proves the push was encrypted for this account, not replayed from another one
-	// that shares the key (several SDKs skip this check).
-	const trailingAppId = plaintext.subarray(messageEnd);
+	// that shares the key (several SDKs skip this check). Compared in full, with its length, so a prefix never
+	// matches.
 	const expectedAppId = Buffer.from(appId, 'utf8');
-	if (trailingAppId.length !== expectedAppId.length || !trailingAppId.equals(expectedAppId)) {
-		return { ok: false, failure: 'appId' };
-	}
+	const appIdStart = Math.min(messageEnd, plaintextLength);
+	const trailingAppId = padded.subarray(appIdStart, plaintextLength);
+	const appIdMismatch =
+		trailingAppId.length !== expectedAppId.length || !trailingAppId.equals(expectedAppId) ? 1 : 0;
+	if (padMismatch | lengthMismatch) return { ok: false, failure: 'decrypt' };
+	if (appIdMismatch) return { ok: false, failure: 'appId' };
 	try {
-		return { ok: true, message: utf8.decode(plaintext.subarray(RANDOM_PREFIX + LENGTH_FIELD, messageEnd)) };
+		return { ok: true, message: utf8.decode(padded.subarray(RANDOM_PREFIX + LENGTH_FIELD, messageEnd)) };
 	} catch {
 		return { ok: false, failure: 'utf8' };
 	}
@@ -120,8 +129,8 @@ export type DecryptResult =
 /**
  * Decrypts an `Encrypt` value with the first key that works. WeChat's FAQ on key rotation: try the current
  * EncodingAESKey, then the previous one, and reply with whichever worked (returned as `encodingAESKey`).
- * Failures do not say which step failed beyond what a sender can already know (no padding oracle): a wrong key,
- * tampered ciphertext and bad padding all read "decryption failed".
+ * The code and reason of a failure are for the operator's log only: the sender always gets the same answer
+ * (receivePush.ts), whichever step failed.
  */
 export function decryptPush(encrypt: string, encodingAESKeys: string[], appId: string): DecryptResult {
 	if (encrypt.length === 0 || !isStrictBase64(encrypt)) {

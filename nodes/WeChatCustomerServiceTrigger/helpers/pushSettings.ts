@@ -3,13 +3,24 @@
  */
 import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
+import { DEFAULT_MEMORY_BYTES } from './deduplicate';
 import type { FormatSetting } from './parsePush';
 import { isValidEncodingAESKey } from './pushCrypto';
 
 export type ReplySetting = 'success' | 'transferToCustomerService';
 
+/**
+ * The 消息加解密方式 of 服务器配置. `auto` follows the credential: with an EncodingAESKey only encrypted pushes
+ * (compatible or safe mode) are accepted, since WeChat sends ciphertext in both; without one, plaintext.
+ */
+export type EncryptionSetting = 'auto' | 'plaintext' | 'compatible' | 'safe';
+
+/** What a push must be to be accepted: `encrypted` needs `msg_signature` and ciphertext. */
+export type AcceptedPushes = 'plaintext' | 'encrypted';
+
 export interface PushSettings {
 	token: string;
+	accepts: AcceptedPushes;
 	appId: string;
 	/** Current key first, then the previous one; empty in plaintext-only set-ups. */
 	encodingAESKeys: string[];
@@ -21,6 +32,8 @@ export interface PushSettings {
 	format: FormatSetting;
 	/** Separates this trigger's de-duplication entries from every other trigger's. */
 	scope: string;
+	/** The bound of the process-wide push memory (see deduplicate.ts). */
+	memoryBytes: number;
 }
 
 export const DEFAULT_MAX_TIMESTAMP_AGE = 300;
@@ -34,7 +47,10 @@ function credentialText(credentials: ICredentialDataDecryptedObject, name: strin
  * What is wrong with the push settings of a credential, in words a user can act on; undefined when nothing is.
  * Never quotes a secret, only says which field is wrong.
  */
-export function findCredentialProblem(credentials: ICredentialDataDecryptedObject): string | undefined {
+export function findCredentialProblem(
+	credentials: ICredentialDataDecryptedObject,
+	encryption: EncryptionSetting = 'auto',
+): string | undefined {
 	const token = credentialText(credentials, 'token');
 	const key = credentialText(credentials, 'encodingAESKey');
 	const previousKey = credentialText(credentials, 'previousEncodingAESKey');
@@ -53,15 +69,22 @@ export function findCredentialProblem(credentials: ICredentialDataDecryptedObjec
 	if (previousKey && !key) {
 		return 'The credential has a Previous EncodingAESKey but no EncodingAESKey: enter the current key too.';
 	}
+	if ((encryption === 'compatible' || encryption === 'safe') && !key) {
+		return `Encryption is set to ${encryption} mode, but the credential has no EncodingAESKey (消息加解密密钥): copy it from 服务器配置.`;
+	}
 	if (key && !credentialText(credentials, 'appId')) {
 		return 'The credential has no AppID (开发者ID); encrypted pushes are checked against it.';
 	}
 	return undefined;
 }
 
+export function readEncryptionSetting(value: unknown): EncryptionSetting {
+	return value === 'plaintext' || value === 'compatible' || value === 'safe' ? value : 'auto';
+}
+
 export function readPushSettings(
 	credentials: ICredentialDataDecryptedObject,
-	parameters: { events: unknown; reply: unknown; kfAccount: unknown; options: unknown },
+	parameters: { events: unknown; reply: unknown; kfAccount: unknown; options: unknown; encryption?: unknown },
 	scope: string,
 ): PushSettings {
 	const options = (
@@ -75,13 +98,19 @@ export function readPushSettings(
 		: typeof parameters.events === 'string'
 			? parameters.events.split(',').map((value) => value.trim())
 			: [];
+	const encodingAESKeys = [
+		credentialText(credentials, 'encodingAESKey'),
+		credentialText(credentials, 'previousEncodingAESKey'),
+	].filter((key) => key !== '');
+	const encryption = readEncryptionSetting(parameters.encryption);
+	// Only an explicit choice of plaintext mode accepts unencrypted pushes while a key is configured.
+	const accepts: AcceptedPushes =
+		encryption === 'plaintext' || (encryption === 'auto' && encodingAESKeys.length === 0) ? 'plaintext' : 'encrypted';
 	return {
 		token: credentialText(credentials, 'token'),
+		accepts,
 		appId: credentialText(credentials, 'appId'),
-		encodingAESKeys: [
-			credentialText(credentials, 'encodingAESKey'),
-			credentialText(credentials, 'previousEncodingAESKey'),
-		].filter((key) => key !== ''),
+		encodingAESKeys,
 		events,
 		reply: parameters.reply === 'transferToCustomerService' ? 'transferToCustomerService' : 'success',
 		kfAccount: typeof parameters.kfAccount === 'string' ? parameters.kfAccount.trim() : '',
@@ -90,5 +119,6 @@ export function readPushSettings(
 		deduplicate: options.deduplicate !== false,
 		format,
 		scope,
+		memoryBytes: DEFAULT_MEMORY_BYTES,
 	};
 }

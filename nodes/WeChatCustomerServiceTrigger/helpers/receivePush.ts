@@ -1,12 +1,21 @@
 /**
  * What the trigger does with one request, without n8n around it: verify, decrypt, parse, filter, de-duplicate and
- * decide the answer. `webhook()` only reads the request, sends the answer and starts the execution. Every failure is
- * an answer here, never an exception, so nothing hostile can make n8n start an execution with an error.
+ * decide the answer. `webhook()` only reads the request, sends the answer, writes the log line and starts the
+ * execution. Every failure is an answer here, never an exception, so nothing hostile can make n8n start an execution
+ * with an error. The order of the checks and why each is where it is: docs/wechat-protocol.md §1–§5.
  */
 import type { IDataObject } from 'n8n-workflow';
 
 import { encryptedReplyXml, SUCCESS_REPLY, transferToCustomerServiceXml } from './buildReply';
-import { deduplicationKey, recallReply, rememberReply, type StoredReply } from './deduplicate';
+import {
+	contentDigest,
+	memoryKey,
+	MIN_RETENTION_MS,
+	pushIdentity,
+	recall,
+	remember,
+	type StoredReply,
+} from './deduplicate';
 import { isUserMessage, matchesEvents } from './events';
 import {
 	checkRequiredFields,
@@ -17,11 +26,12 @@ import {
 	type PushFields,
 } from './parsePush';
 import { CRYPTO_ERROR, decryptPush } from './pushCrypto';
+import { readPushQuery, type PushQuery } from './pushQuery';
 import type { PushSettings } from './pushSettings';
 import { isTimestampFresh, verifyMessageSignature, verifyUrlSignature } from './verifySignature';
 
 export interface IncomingRequest {
-	/** The parsed query string; only single string values count. */
+	/** The parsed query string as n8n gives it; read strictly by readPushQuery. */
 	query: IDataObject;
 	rawBody?: Buffer | string;
 }
@@ -31,49 +41,84 @@ export interface PushOutcome extends StoredReply {
 	item?: IDataObject;
 	/** Why nothing runs, for tests and logs: rejected, filtered out, or a repeated delivery. */
 	note?: 'rejected' | 'filtered' | 'duplicate';
+	/**
+	 * One line for n8n's log: why a request was refused, or that a push was accepted without being remembered. It
+	 * never holds a secret, a body or a decrypted field, only fixed wording and the names of query parameters.
+	 */
+	logLine?: string;
 }
 
-/** Reasons are short and never carry a secret; a name taken from the body is at most a few dozen characters. */
+/** The answer is the reason, short and secret-free: the sender can only learn what it already sent. */
 function reject(status: number, reason: string): PushOutcome {
-	return { status, contentType: 'text/plain', body: reason.slice(0, 160), note: 'rejected' };
+	return { status, contentType: 'text/plain', body: reason, note: 'rejected', logLine: `refused: ${reason}` };
+}
+
+/**
+ * Every failure after `msg_signature` passed gets this one answer: same status, same body, and no step that only
+ * some failures take (pushCrypto.ts checks padding, length and AppID together). Otherwise anyone who knows the Token
+ * — guessable offline from one captured `signature` — could decrypt a captured push one byte at a time by watching
+ * which check failed (a padding oracle). The precise reason goes to the log only (docs/wechat-protocol.md §3).
+ */
+export const UNIFORM_FAILURE = `${CRYPTO_ERROR.decrypt} invalid encrypted push`;
+
+function rejectAuthenticated(logReason: string): PushOutcome {
+	return { ...reject(400, UNIFORM_FAILURE), logLine: `refused: ${UNIFORM_FAILURE} (${logReason})` };
 }
 
 function acknowledge(body: string, contentType: string): StoredReply {
 	return { status: 200, contentType, body };
 }
 
-export function queryText(query: IDataObject, name: string): string | undefined {
-	const value = Object.prototype.hasOwnProperty.call(query, name) ? query[name] : undefined;
-	return typeof value === 'string' ? value : undefined;
-}
+/** WeChat's echostr is a decimal number; anything else (markup above all) is never reflected. */
+const ECHOSTR = /^[A-Za-z0-9]{1,128}$/;
 
-/** GET: WeChat checks the URL when the server configuration is saved; answer `echostr` byte for byte. */
-export function answerHandshake(query: IDataObject, token: string): PushOutcome {
-	const signature = queryText(query, 'signature');
-	const timestamp = queryText(query, 'timestamp');
-	const nonce = queryText(query, 'nonce');
-	const echostr = queryText(query, 'echostr');
-	if (!token) return reject(500, 'the trigger has no Push Token configured');
+/**
+ * GET: WeChat checks the URL when the server configuration is saved; answer `echostr` byte for byte. `signature` does
+ * not cover `echostr`, so the timestamp window applies here too and only WeChat's shape of echostr is echoed.
+ */
+export function answerHandshake(
+	rawQuery: IDataObject,
+	settings: Pick<PushSettings, 'token' | 'maxTimestampAge'>,
+	now: number,
+): PushOutcome {
+	if (!settings.token) return reject(500, 'the trigger has no Push Token configured');
+	const read = readPushQuery(rawQuery);
+	if (!read.ok) return reject(400, read.reason);
+	const { signature, timestamp, nonce, echostr } = read.query;
 	if (signature === undefined || timestamp === undefined || nonce === undefined) {
 		return reject(401, `${CRYPTO_ERROR.signature} missing signature, timestamp or nonce`);
 	}
-	if (!verifyUrlSignature(token, timestamp, nonce, signature)) {
+	if (!verifyUrlSignature(settings.token, timestamp, nonce, signature)) {
 		return reject(401, `${CRYPTO_ERROR.signature} signature invalid`);
 	}
-	if (echostr === undefined) return reject(400, 'missing echostr');
+	if (!isTimestampFresh(timestamp, settings.maxTimestampAge, now)) {
+		return reject(401, 'timestamp outside the accepted window');
+	}
+	if (echostr === undefined || !ECHOSTR.test(echostr)) return reject(400, 'echostr missing or not WeChat\'s');
 	return { status: 200, contentType: 'text/plain', body: echostr };
 }
 
+/** The authenticated content of a request, and where its answer is remembered. */
+interface Authenticated {
+	fields: PushFields;
+	/** The key the push was decrypted with; the reply is encrypted with it. Undefined in plaintext mode. */
+	replyKey?: string;
+	requestKey: string;
+	digest: string;
+}
+
+type Step = { ok: true; value: Authenticated } | { ok: false; outcome: PushOutcome };
+
 /** POST: one push. `now` is `Date.now()` in production. */
 export function receivePush(request: IncomingRequest, settings: PushSettings, now: number): PushOutcome {
-	const { query } = request;
 	const { token } = settings;
 	if (!token) return reject(500, 'the trigger has no Push Token configured');
+	const read = readPushQuery(request.query);
+	if (!read.ok) return reject(400, read.reason);
+	const query = read.query;
 
-	// `signature` on every push, whatever the mode (spec 3.1).
-	const signature = queryText(query, 'signature');
-	const timestamp = queryText(query, 'timestamp');
-	const nonce = queryText(query, 'nonce');
+	// `signature` on every push, whatever the mode (§1).
+	const { signature, timestamp, nonce } = query;
 	if (signature === undefined || timestamp === undefined || nonce === undefined) {
 		return reject(401, `${CRYPTO_ERROR.signature} missing signature, timestamp or nonce`);
 	}
@@ -89,52 +134,130 @@ export function receivePush(request: IncomingRequest, settings: PushSettings, no
 	const envelope = parsePushDocument(body.text, body.format);
 	if (!envelope.ok) return reject(400, envelope.reason);
 
-	// `encrypt_type` absent or `raw` means plaintext mode; `aes` means compatible or safe mode (spec 3.2).
-	const encryptType = queryText(query, 'encrypt_type') ?? 'raw';
-	let fields: PushFields;
-	let replyKey: string | undefined;
-	if (encryptType === 'aes') {
-		const msgSignature = queryText(query, 'msg_signature');
-		const encrypt = textField(envelope.fields, 'Encrypt');
-		if (msgSignature === undefined) return reject(401, `${CRYPTO_ERROR.signature} missing msg_signature`);
-		if (encrypt === undefined) return reject(400, `${CRYPTO_ERROR.parse} the encrypted push has no Encrypt`);
-		// msg_signature, not signature, is what covers the body (a pitfall of several SDKs).
-		if (!verifyMessageSignature(token, timestamp, nonce, encrypt, msgSignature)) {
-			return reject(401, `${CRYPTO_ERROR.signature} msg_signature invalid`);
-		}
-		if (settings.encodingAESKeys.length === 0) {
-			return reject(500, `${CRYPTO_ERROR.aesKey} the trigger has no EncodingAESKey configured`);
-		}
-		const decrypted = decryptPush(encrypt, settings.encodingAESKeys, settings.appId);
-		if (!decrypted.ok) return reject(400, `${decrypted.code} ${decrypted.reason}`);
-		// In compatible mode the body repeats the fields in plaintext, but only the encrypted copy is authenticated
-		// (msg_signature covers Encrypt alone), so the output always comes from the decrypted message.
-		const inner = parsePushDocument(decrypted.message, body.format);
-		if (!inner.ok) return reject(400, inner.reason);
-		fields = inner.fields;
-		replyKey = decrypted.encodingAESKey;
-	} else if (encryptType === 'raw') {
-		fields = envelope.fields;
-	} else {
-		return reject(400, `${CRYPTO_ERROR.parse} unknown encrypt_type`);
-	}
+	const requestKey = memoryKey([settings.scope, 'request', timestamp, nonce]);
+	const step =
+		settings.accepts === 'encrypted'
+			? authenticateEncrypted(query, envelope.fields, body.format, settings, requestKey, now)
+			: authenticatePlaintext(query, envelope.fields, body.text, requestKey, now);
+	if (!step.ok) return step.outcome;
+	const { fields, replyKey, digest } = step.value;
+	const refuse = settings.accepts === 'encrypted' ? rejectAuthenticated : (reason: string) => reject(400, reason);
 
 	const missing = checkRequiredFields(fields);
-	if (missing) return reject(400, missing);
+	if (missing) return refuse(missing);
+	const identity = pushIdentity(settings.scope, fields);
+	if (!identity.ok) return refuse(`-40008 ${identity.reason}`);
+	// The query timestamp is the delivery's; CreateTime is the push's own, and in the encrypted modes the only time
+	// an attacker who knows the Token cannot change: a captured push re-signed with a fresh timestamp fails here.
+	const createTime = textField(fields, 'CreateTime') ?? '';
+	if (!isTimestampFresh(createTime, settings.maxTimestampAge, now)) {
+		return refuse('CreateTime outside the accepted window');
+	}
+
+	// Entries outlive the accepted window of both times, so nothing accepted can be replayed (§5).
+	const windowEnd = (Math.max(Number(timestamp), Number(createTime)) + settings.maxTimestampAge + 1) * 1000;
+	const expiresAt = Math.max(now + MIN_RETENTION_MS, settings.maxTimestampAge === 0 ? 0 : windowEnd);
+	const records: Array<{ key: string; contentDigest?: string }> = [{ key: requestKey, contentDigest: digest }];
+	const finish = (outcome: PushOutcome): PushOutcome => {
+		const reply = { status: outcome.status, contentType: outcome.contentType, body: outcome.body };
+		if (remember(records, reply, expiresAt, now, settings.memoryBytes)) return outcome;
+		return {
+			...outcome,
+			logLine:
+				'accepted without replay protection or de-duplication: the push memory is full (a retry of this push may run again)',
+		};
+	};
 
 	if (!matchesEvents(fields, settings.events)) {
-		return { ...acknowledge(SUCCESS_REPLY, 'text/plain'), note: 'filtered' };
+		return finish({ ...acknowledge(SUCCESS_REPLY, 'text/plain'), note: 'filtered' });
 	}
-
-	const key = settings.deduplicate ? deduplicationKey(settings.scope, fields) : undefined;
-	if (key !== undefined) {
-		const earlier = recallReply(key, now);
-		if (earlier) return { ...earlier, note: 'duplicate' };
+	if (settings.deduplicate && identity.key !== undefined) {
+		const earlier = recall(identity.key, now);
+		if (earlier) return finish({ ...earlier.reply, note: 'duplicate' });
+		records.push({ key: identity.key });
 	}
+	return finish({ ...buildAnswer(fields, settings, replyKey, now), item: pushToItem(fields) });
+}
 
-	const reply = buildAnswer(fields, settings, replyKey, now);
-	if (key !== undefined) rememberReply(key, reply, now);
-	return { ...reply, item: pushToItem(fields) };
+/** The same request again: the answer it got; the same timestamp and nonce with other content: refused. */
+function recallRequest(requestKey: string, digest: string, now: number): PushOutcome | 'new' | 'conflict' {
+	const earlier = recall(requestKey, now);
+	if (!earlier) return 'new';
+	if (earlier.contentDigest !== digest) return 'conflict';
+	return { ...earlier.reply, note: 'duplicate' };
+}
+
+/**
+ * Compatible and safe mode (§2): `encrypt_type=aes`, a `msg_signature` over the exact `Encrypt` string, and the
+ * output from the decrypted copy only — compatible mode's plaintext copy is covered by no signature.
+ */
+function authenticateEncrypted(
+	query: PushQuery,
+	envelope: PushFields,
+	format: 'xml' | 'json',
+	settings: PushSettings,
+	requestKey: string,
+	now: number,
+): Step {
+	const fail = (outcome: PushOutcome): Step => ({ ok: false, outcome });
+	if (query.encrypt_type !== 'aes' || query.msg_signature === undefined) {
+		return fail(
+			reject(
+				401,
+				`${CRYPTO_ERROR.signature} encrypted push expected (encrypt_type=aes with msg_signature)`,
+			),
+		);
+	}
+	const encrypt = textField(envelope, 'Encrypt');
+	if (encrypt === undefined) return fail(reject(400, `${CRYPTO_ERROR.parse} the encrypted push has no Encrypt`));
+	// msg_signature, not signature, is what covers the body (a pitfall of several SDKs).
+	if (!verifyMessageSignature(settings.token, query.timestamp ?? '', query.nonce ?? '', encrypt, query.msg_signature)) {
+		return fail(reject(401, `${CRYPTO_ERROR.signature} msg_signature invalid`));
+	}
+	if (settings.encodingAESKeys.length === 0) {
+		return fail(reject(500, `${CRYPTO_ERROR.aesKey} the trigger has no EncodingAESKey configured`));
+	}
+	// From here on every failure gets the one uniform answer.
+	const digest = contentDigest(encrypt);
+	const earlier = recallRequest(requestKey, digest, now);
+	if (earlier === 'conflict') return fail(rejectAuthenticated('timestamp and nonce already used with another Encrypt'));
+	if (earlier !== 'new') return fail(earlier);
+	const decrypted = decryptPush(encrypt, settings.encodingAESKeys, settings.appId);
+	if (!decrypted.ok) return fail(rejectAuthenticated(`${decrypted.code} ${decrypted.reason}`));
+	const inner = parsePushDocument(decrypted.message, format);
+	if (!inner.ok) return fail(rejectAuthenticated('the decrypted message is not a push document'));
+	return { ok: true, value: { fields: inner.fields, replyKey: decrypted.encodingAESKey, requestKey, digest } };
+}
+
+/**
+ * Plaintext mode (§2): nothing covers the body, so the body is bound to the request's timestamp and nonce instead —
+ * a URL seen once (in a proxy log, a screenshot) cannot carry another body while its timestamp is accepted.
+ */
+function authenticatePlaintext(
+	query: PushQuery,
+	envelope: PushFields,
+	bodyText: string,
+	requestKey: string,
+	now: number,
+): Step {
+	const fail = (outcome: PushOutcome): Step => ({ ok: false, outcome });
+	const encryptType = query.encrypt_type ?? 'raw';
+	if (encryptType === 'aes') {
+		return fail(
+			reject(
+				400,
+				`${CRYPTO_ERROR.aesKey} encrypted push received in plaintext mode: set the trigger's Encryption and the credential's EncodingAESKey`,
+			),
+		);
+	}
+	if (encryptType !== 'raw') return fail(reject(400, `${CRYPTO_ERROR.parse} unknown encrypt_type`));
+	const digest = contentDigest(bodyText);
+	const earlier = recallRequest(requestKey, digest, now);
+	if (earlier === 'conflict') {
+		return fail(reject(401, `${CRYPTO_ERROR.signature} timestamp and nonce already used with another body`));
+	}
+	if (earlier !== 'new') return fail(earlier);
+	return { ok: true, value: { fields: envelope, requestKey, digest } };
 }
 
 function buildAnswer(
@@ -155,7 +278,7 @@ function buildAnswer(
 	);
 	// The reply is XML also for JSON-format pushes: WeChat documents passive replies, transfer_customer_service
 	// included, only as XML (its Official Account push page even lists XML as the only data format), and the SDKs
-	// that accept JSON pushes disagree on the key casing of a JSON reply (spec 3.3 and section 7), so XML is the one
+	// that accept JSON pushes disagree on the key casing of a JSON reply (docs/wechat-protocol.md §6 and §7), so XML is the one
 	// shape known to be understood. Encrypted whenever the push was (safe mode requires it; compatible allows it).
 	if (encodingAESKey === undefined) return acknowledge(xml, 'text/xml');
 	return acknowledge(
