@@ -8,6 +8,7 @@ import type {
 
 import { explainWeChatError, ipFromWhitelistError, weChatErrorMessage } from './errorCodes';
 import { redactSecrets } from './redact';
+import { hostOf, tooLongUrlText, urlUserInfoSecrets, webSchemeLength, webUrlProblem } from './webUrl';
 
 /**
  * The access-token layer every WeChat call goes through.
@@ -105,7 +106,18 @@ export function readTokenSettings(credentials: ICredentialDataDecryptedObject): 
 
 export function normalizeBaseUrl(baseUrl: unknown): string {
 	const url = String(baseUrl ?? '').trim() || DEFAULT_BASE_URL;
-	return url.replace(/\/+$/, '');
+	// A loop rather than /\/+$/, which is quadratic on a long run of slashes that does not end the text.
+	let end = url.length;
+	while (end > 0 && url[end - 1] === '/') end--;
+	return url.slice(0, end);
+}
+
+function settingsSecrets(settings: TokenSettings): string[] {
+	return [
+		settings.appSecret,
+		...urlUserInfoSecrets(settings.externalTokenUrl),
+		...urlUserInfoSecrets(settings.baseUrl),
+	];
 }
 
 function hash(value: string): string {
@@ -154,7 +166,7 @@ export async function authenticateWithAccessToken(
 	requestOptions.qs = { ...(requestOptions.qs ?? {}), access_token: token };
 	// The API host belongs to the credential. Setting it here rather than through an expression in the node's
 	// requestDefaults spares n8n two expression evaluations per item, which dominate large runs.
-	if (!requestOptions.baseURL && !/^https?:\/\//i.test(requestOptions.url)) {
+	if (!requestOptions.baseURL && webSchemeLength(requestOptions.url) === 0) {
 		requestOptions.baseURL = normalizeBaseUrl(credentials.baseUrl);
 	}
 	return requestOptions;
@@ -196,17 +208,35 @@ function validateTokenSettings(settings: TokenSettings): void {
 		);
 	}
 	if (settings.issuer === 'external') {
-		if (!/^https?:\/\//i.test(settings.externalTokenUrl)) {
-			throw new AccessTokenError(
-				'The credential\'s token service URL is missing or not an http(s) URL',
-				'Enter the URL of your central token service (中控服务器), e.g. https://token.example.com/wechat/access_token.',
-			);
-		}
+		checkCredentialUrl(
+			settings.externalTokenUrl,
+			'token service URL',
+			'Enter the URL of your central token service (中控服务器), e.g. https://token.example.com/wechat/access_token.',
+		);
 	} else if (!settings.appSecret) {
 		throw new AccessTokenError(
 			'The credential has no AppSecret',
 			'Copy the AppSecret (开发者密码) from the WeChat admin console → 设置与开发 → 基本配置, or choose "Central Token Service" as the token source.',
 		);
+	}
+	checkCredentialUrl(
+		settings.baseUrl,
+		'API base URL',
+		`Leave the API base URL empty for ${DEFAULT_BASE_URL}, or enter a regional host, your proxy or an emulator, e.g. https://sh.api.weixin.qq.com.`,
+	);
+}
+
+/** The URL itself is never repeated: it may hold a user:password. */
+function checkCredentialUrl(url: string, label: string, fix: string): void {
+	const problem = webUrlProblem(url);
+	if (problem === 'tooLong') {
+		throw new AccessTokenError(
+			`The credential's ${label} ${tooLongUrlText(url.length)}`,
+			fix,
+		);
+	}
+	if (problem === 'notWebAddress') {
+		throw new AccessTokenError(`The credential's ${label} is missing or not an http(s) URL`, fix);
 	}
 }
 
@@ -271,7 +301,7 @@ async function callTokenEndpoint(
 	request: IHttpRequestOptions,
 	defaultLifetimeS?: number,
 ): Promise<IssuedToken> {
-	const host = hostOf(request.url);
+	const host = hostOf(request.url) ?? 'the token service';
 	const response = (await context.helpers
 		.httpRequest({ ...request, json: true, timeout: TOKEN_REQUEST_TIMEOUT_MS })
 		.catch(async (error: unknown) => await Promise.reject(unreachable(error, host, settings)))) as IDataObject;
@@ -301,12 +331,15 @@ async function callTokenEndpoint(
 	return { token, renewAt };
 }
 
-/** The request failed before WeChat answered: report where it went, never the URL (it holds the AppSecret). */
+/**
+ * The request failed before WeChat answered: report the host it went to, never the URL (it holds the AppSecret, and
+ * may hold a user:password).
+ */
 function unreachable(error: unknown, host: string, settings: TokenSettings): AccessTokenError {
 	const status = (error as { response?: { status?: number } }).response?.status;
 	const reason = status ? `HTTP ${status}` : String((error as Error).message);
 	return new AccessTokenError(
-		redactSecrets(`Could not get a WeChat access token from ${host}: ${reason}`, [settings.appSecret]),
+		redactSecrets(`Could not get a WeChat access token from ${host}: ${reason}`, settingsSecrets(settings)),
 		settings.issuer === 'external'
 			? 'Check that the central token service is running and reachable from n8n.'
 			: 'Check the API base URL in the credential and that n8n can reach it.',
@@ -322,12 +355,8 @@ function tokenErrorFor(errcode: number, errmsg: string, settings: TokenSettings)
 	} else if (errcode === 40001 || errcode === 40125) {
 		message = `WeChat error ${errcode} (AppSecret 错误): WeChat rejected the AppID / AppSecret pair`;
 	}
-	return new AccessTokenError(redactSecrets(message, [settings.appSecret]), fix, errcode);
-}
-
-function hostOf(url: string): string {
-	const match = /^[a-z]+:\/\/([^/?#]+)/i.exec(url);
-	return match?.[1] ?? 'the token service';
+	const secrets = settingsSecrets(settings);
+	return new AccessTokenError(redactSecrets(message, secrets), redactSecrets(fix, secrets), errcode);
 }
 
 /** Test-only: forget everything this process knows about tokens. */

@@ -228,6 +228,42 @@ const cases: Case[] = [
 		description: /https:\/\//,
 	},
 	{
+		// The input that kept the previous pattern busy for seconds: refused by its length before it is looked at.
+		name: 'a news URL of 100,000 characters mapped from untrusted text',
+		parameters: send({ msgType: 'news', title: 'Sale', url: '={{ $json.link }}' }),
+		items: [{ json: { link: `http://${'a'.repeat(99_991)} x` } }],
+		message: 'URL is 100,000 characters long; the limit is 2,048 characters',
+		description: /^Use a web address of at most 2,048 characters/,
+	},
+	{
+		name: 'a music URL one character over the limit',
+		parameters: send({
+			msgType: 'music',
+			musicUrl: `https://cdn.example.com/${'a'.repeat(2025)}`,
+			thumbSource: 'mediaId',
+			thumbMediaId: 'T',
+		}),
+		message: 'Music URL is 2,049 characters long; the limit is 2,048 characters',
+		description: /2,048 characters/,
+	},
+	{
+		name: 'a bad picture URL with a password in it: the password is not repeated',
+		parameters: send({
+			msgType: 'news',
+			title: 'Sale',
+			url: 'https://example.com/a',
+			picUrl: 'ftp://editor:S3cretPassw0rd@cdn.example.com/a.jpg',
+		}),
+		message: 'Picture URL "ftp://***@cdn.example.com/a.jpg" is not a web address',
+		description: /https:\/\//,
+	},
+	{
+		name: 'a news URL without a host',
+		parameters: send({ msgType: 'news', title: 'Sale', url: 'https:///sale' }),
+		message: 'URL "https:///sale" is not a web address',
+		description: /https:\/\//,
+	},
+	{
 		name: 'legacy news material without a media id',
 		parameters: send({ msgType: 'mpnews', mediaId: EMPTY }),
 		message: 'Media ID is empty',
@@ -340,6 +376,27 @@ describe('message: rejected before any request, with what is wrong and how to fi
 			assert.equal(emulator.requests.length, 0, 'WeChat received no request, not even for a token');
 		});
 	}
+
+	test('addresses up to 2,048 characters, in any case and with user-info, are sent exactly as typed', async () => {
+		const longest = `https://example.com/${'a'.repeat(2028)}`;
+		const result = await harness().runNode({
+			parameters: send({ msgType: 'news', title: 'Sale', url: '={{ $json.url }}', picUrl: '={{ $json.picUrl }}' }),
+			items: [
+				{ json: { url: longest, picUrl: 'HTTP://Cdn.Example.com/a.jpg' } },
+				{ json: { url: 'https://editor:pass@example.com/a?x=1#top', picUrl: '' } },
+			],
+		});
+
+		assert.equal(result.error, undefined);
+		assert.equal(longest.length, 2048);
+		assert.deepEqual(
+			emulator.apiCalls('/cgi-bin/message/custom/send').map((call) => (call.json as { news: unknown }).news),
+			[
+				{ articles: [{ title: 'Sale', url: longest, picurl: 'HTTP://Cdn.Example.com/a.jpg' }] },
+				{ articles: [{ title: 'Sale', url: 'https://editor:pass@example.com/a?x=1#top' }] },
+			],
+		);
+	});
 
 	test('with continueOnFail every invalid item becomes an error item and the valid ones are sent', async () => {
 		const result = await harness().runNode({

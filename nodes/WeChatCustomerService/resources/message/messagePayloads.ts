@@ -1,5 +1,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteSingleFunctions } from 'n8n-workflow';
 
+import { redactUrlUserInfo } from '../../../shared/redact';
+import { groupDigits, MAX_URL_LENGTH, tooLongUrlText, webUrlProblem } from '../../../shared/webUrl';
 import { requireText } from '../../helpers/validation';
 import { MAIN_MEDIA, mediaIdOf, prepareMedia, THUMB_MEDIA, typedMediaId } from './uploadMedia';
 
@@ -45,10 +47,20 @@ function requireUrl(context: IExecuteSingleFunctions, parameterName: string, lab
 }
 
 function checkUrl(context: IExecuteSingleFunctions, url: string, label: string): void {
-	if (!/^https?:\/\/[^\s/]+\S*$/i.test(url)) {
+	const problem = webUrlProblem(url);
+	if (problem === 'tooLong') {
+		// The address itself is left out: at this length it would bury the message.
 		fail(
 			context,
-			`${label} "${url}" is not a web address`,
+			`${label} ${tooLongUrlText(url.length)}`,
+			`Use a web address of at most ${groupDigits(MAX_URL_LENGTH)} characters, e.g. a shorter link to the same page. Check that the expression maps a URL and not a whole text.`,
+		);
+	}
+	if (problem === 'notWebAddress') {
+		fail(
+			context,
+			// A password in the address (https://user:password@…) is not repeated in an error.
+			`${label} "${redactUrlUserInfo(url)}" is not a web address`,
 			'Use a full address starting with https:// (or http://), reachable from the user\'s phone.',
 		);
 	}
