@@ -14,12 +14,13 @@
  * and a watchdog ends the run after 25 minutes.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { buildHandshake, buildPush, decryptReply, xmlField } from '../../test/emulator/pushSender';
+import { messageSignature, plainSignature } from '../../test/emulator/pushCrypto';
+import { buildHandshake, buildPush, decryptReply, toXml as buildPushXml, xmlField } from '../../test/emulator/pushSender';
 import {
 	configuredExamples,
 	executionData,
@@ -203,6 +204,12 @@ function nonLoopbackIpv4(): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+
+/** The trigger's refusal lines in n8n's log (it logs through n8n's logger at warn level). */
+async function refusalLines(logFile: string): Promise<string[]> {
+	const text = await fs.readFile(logFile, 'utf8').catch(() => '');
+	return text.split('\n').filter((line) => line.includes('WeChat push refused'));
+}
 
 async function main(): Promise<void> {
 	installSignalHandlers(() => process.stdout.write('\ninterrupted: stopping n8n and the emulator\n'));
@@ -1001,6 +1008,83 @@ async function main(): Promise<void> {
 			await sleep(1_500);
 			assert.equal((await executions(instance)).length, before);
 		});
+
+		await check(
+			'trust: a captured safe-mode URL downgraded to plaintext is refused; bad padding, wrong AppID and invalid UTF-8 get one identical answer; each refusal leaves one secret-free line in the n8n log',
+			async () => {
+				const before = (await executions(instance)).length;
+				const refusalsBefore = (await refusalLines(instance.logFile)).length;
+				const post = async (query: Record<string, string>, body: string) => {
+					const response = await fetchWithTimeout(`${escalationUrl}?${new URLSearchParams(query)}`, {
+						method: 'POST',
+						body,
+						headers: { 'content-type': 'text/xml' },
+					});
+					return { status: response.status, type: response.headers.get('content-type'), body: await response.text() };
+				};
+				// Downgrade: the captured query without encrypt_type/msg_signature, under a forged plaintext body.
+				const captured = buildPush({
+					mode: 'safe',
+					format: 'xml',
+					token: PUSH_TOKEN,
+					encodingAESKey: ENCODING_AES_KEY,
+					appId: wechat.appId,
+					message: textMessage(F[7], 'genuine'),
+				});
+				const { encrypt_type: _type, msg_signature: _signature, ...plainQuery } = captured.query;
+				const downgraded = await post(plainQuery, buildPushXml(textMessage(F[6], 'forged by an attacker')));
+				assert.equal(downgraded.status, 401, downgraded.body);
+				// Padding oracle: someone who knows the Token signs ciphertexts of their own.
+				const aesKey = Buffer.from(`${ENCODING_AES_KEY}=`, 'base64');
+				const encryptRaw = (plaintext: Buffer) => {
+					const cipher = createCipheriv('aes-256-cbc', aesKey, aesKey.subarray(0, 16));
+					cipher.setAutoPadding(false);
+					return Buffer.concat([cipher.update(plaintext), cipher.final()]).toString('base64');
+				};
+				const framed = (body: Buffer, appId: string, padWith?: number) => {
+					const length = Buffer.alloc(4);
+					length.writeUInt32BE(body.length);
+					const frame = Buffer.concat([randomBytes(16), length, body, Buffer.from(appId)]);
+					const fill = 32 - (frame.length % 32);
+					return Buffer.concat([frame, Buffer.alloc(fill, padWith ?? fill)]);
+				};
+				const inner = Buffer.from(buildPushXml(textMessage(F[7], 'probe')));
+				const probes = {
+					'bad padding': encryptRaw(framed(inner, wechat.appId, 0)),
+					'wrong AppID': encryptRaw(framed(inner, 'wxAnotherAccount0')),
+					'invalid UTF-8': encryptRaw(framed(Buffer.from([0x3c, 0xff, 0xfe, 0x3e]), wechat.appId)),
+				};
+				const answers = new Set<string>();
+				for (const encrypt of Object.values(probes)) {
+					const timestamp = String(Math.floor(Date.now() / 1000));
+					const nonce = String(100000 + Math.floor(Math.random() * 1e6));
+					const query = {
+						signature: plainSignature(PUSH_TOKEN, timestamp, nonce),
+						timestamp,
+						nonce,
+						encrypt_type: 'aes',
+						msg_signature: messageSignature(PUSH_TOKEN, timestamp, nonce, encrypt),
+					};
+					const answer = await post(query, `<xml><ToUserName><![CDATA[${OFFICIAL_ACCOUNT}]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`);
+					answers.add(JSON.stringify(answer));
+				}
+				assert.equal(answers.size, 1, [...answers].join(' | '));
+				const [uniform] = [...answers].map((answer) => JSON.parse(answer) as { status: number; body: string });
+				assert.equal(uniform.status, 400);
+				assert.equal(uniform.body, '-40007 invalid encrypted push');
+				await sleep(1_500);
+				assert.equal((await executions(instance)).length, before, 'a refused push started an execution');
+				const lines = (await refusalLines(instance.logFile)).slice(refusalsBefore);
+				assert.equal(lines.length, 4, `refusal lines: ${lines.join(' | ')}`);
+				assert.match(lines[0], /refused: -40001 encrypted push expected/);
+				for (const line of lines) {
+					for (const secret of [PUSH_TOKEN, ENCODING_AES_KEY, wechat.appSecret]) {
+						assert.ok(!line.includes(secret), 'a secret in the n8n log');
+					}
+					assert.ok(!line.includes('forged by an attacker') && !line.includes('probe'), 'push content in the n8n log');
+				}
+			},
+		);
 
 		await check(
 			'reply "Transfer to Customer Service": encrypted transfer_customer_service reply naming the agent',

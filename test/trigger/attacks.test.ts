@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { beforeEach, describe, test } from 'node:test';
 
+import type { IDataObject } from 'n8n-workflow';
+
 import {
 	clearDeduplicationStore,
 	deduplicationStoreBytes,
@@ -292,7 +294,7 @@ describe('attack: replay of a captured encrypted push later', () => {
 	const settingsWith = (maxTimestampAge: number): PushSettings =>
 		readPushSettings(credentials(), { events: ['*'], reply: 'success', kfAccount: '', options: { maxTimestampAge } }, 'replay');
 	const deliver = (call: WebhookCall, settings: PushSettings, at: number) =>
-		receivePush({ query: call.query, rawBody: call.rawBody }, settings, at);
+		receivePush({ query: call.query as IDataObject, rawBody: call.rawBody }, settings, at);
 
 	test('as captured, 301 s later: the timestamp is outside the window', () => {
 		const settings = settingsWith(300);

@@ -69,8 +69,8 @@ function acknowledge(body: string, contentType: string): StoredReply {
 	return { status: 200, contentType, body };
 }
 
-/** WeChat's echostr is a decimal number; anything else (markup above all) is never reflected. */
-const ECHOSTR = /^[A-Za-z0-9]{1,128}$/;
+/** WeChat sends a random number as echostr; only letters, digits, `-` and `_` are ever reflected, never markup. */
+const ECHOSTR = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * GET: WeChat checks the URL when the server configuration is saved; answer `echostr` byte for byte. `signature` does
