@@ -4,7 +4,7 @@
  * community-package installer does, then n8n's own CLI (import, execute, publish, start). Shared by e2e.ts, demo.ts
  * and dev.ts.
  *
- * Everything stays on 127.0.0.1: n8n gets the offline environment of /work/shared/docs/n8n-integration-notes.md, and
+ * Everything stays on 127.0.0.1: n8n gets an offline environment (the variables N8nInstance sets below), and
  * scripts/n8n/netGuard.cjs is preloaded into every n8n process to record (and refuse) any connection that is not
  * loopback. Every child process is started in its own process group and tracked, so a failure, Ctrl-C or SIGTERM still
  * stops n8n together with the task runner it spawned.

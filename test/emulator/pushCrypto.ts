@@ -1,5 +1,5 @@
 /**
- * The WeChat side of the push encryption (spec section 3.3), written from the spec alone so that it checks the
+ * The WeChat side of the push encryption (docs/wechat-protocol.md §3), written from that description alone so that it checks the
  * trigger's implementation instead of sharing its mistakes.
  *
  * AESKey = base64(EncodingAESKey + '=') (32 bytes); AES-256-CBC with IV = the key's first 16 bytes, no automatic

@@ -2,7 +2,7 @@
  * WeChat's side of message push: builds a push exactly as WeChat sends it (plaintext, compatible or safe mode; XML or
  * JSON), delivers it with WeChat's retry rules, and decrypts an encrypted passive reply the way WeChat would.
  *
- * Delivery rules (spec 3.5): POST to the URL plus the query; a delivery fails when nothing answers within 5 s, the
+ * Delivery rules (docs/wechat-protocol.md §5): POST to the URL plus the query; a delivery fails when nothing answers within 5 s, the
  * connection fails, or the answer is HTTP 5xx; then WeChat tries again, 3 deliveries in total. Any other answer
  * (`success`, an empty body, XML, even garbage) ends it.
  *

@@ -1,5 +1,5 @@
 /**
- * One push of every kind the `events` filter knows, with the fields WeChat sends (spec 3.4), plus helpers to build
+ * One push of every kind the `events` filter knows, with the fields WeChat sends (docs/wechat-protocol.md §4), plus helpers to build
  * them with the emulator's push sender.
  */
 import { buildPush, type PushFormat, type PushMode } from '../emulator/pushSender';

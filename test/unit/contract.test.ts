@@ -5,7 +5,7 @@ import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { WeChatCustomerService } from '../../nodes/WeChatCustomerService/WeChatCustomerService.node.ts';
 
 /**
- * The names in ../shared/docs/CONTRACT.md are stored in users' saved workflows: renaming one breaks them silently.
+ * The public names (resources, operations, parameters, credential fields) are stored in users' saved workflows: renaming one breaks them silently.
  * This pins every one of them.
  */
 const description = new WeChatCustomerService().description;

@@ -15,7 +15,7 @@ interface MediaRule {
 
 const MB = 1024 * 1024;
 
-/** Section 1.5 of the API reference; the 10 MB image limit is the documented choice where WeChat's page disagrees. */
+/** docs/wechat-protocol.md §9; the 10 MB image limit is our choice where WeChat's page disagrees (§7). */
 export const MEDIA_RULES: Record<WeChatMediaType, MediaRule> = {
 	image: { label: 'image', maxBytes: 10 * MB, extensions: ['jpg', 'jpeg', 'png', 'gif'] },
 	voice: { label: 'voice', maxBytes: 2 * MB, extensions: ['amr', 'mp3'] },

@@ -1,5 +1,5 @@
 /**
- * Passive replies (被动回复, spec 3.3 and 3.5): the body of the HTTP answer to a push.
+ * Passive replies (被动回复, docs/wechat-protocol.md §6): the body of the HTTP answer to a push.
  */
 import { randomInt } from 'crypto';
 
@@ -11,7 +11,7 @@ import { messageSignature } from './verifySignature';
 export const SUCCESS_REPLY = 'success';
 
 /**
- * The reply that hands the user over to the customer-service system (transfer_customer_service, spec 3.5). Sender
+ * The reply that hands the user over to the customer-service system (transfer_customer_service, docs/wechat-protocol.md §6). Sender
  * and recipient swap: the reply goes from the account to the user. `TransInfo/KfAccount` only when an agent is
  * named; without it WeChat picks an agent.
  */

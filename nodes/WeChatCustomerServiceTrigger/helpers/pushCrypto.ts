@@ -1,5 +1,5 @@
 /**
- * The push encryption of compatible and safe mode (spec 3.3), as WeChat's WXBizMsgCrypt defines it:
+ * The push encryption of compatible and safe mode (docs/wechat-protocol.md §3), as WeChat's WXBizMsgCrypt defines it:
  * AESKey = base64(EncodingAESKey + "=") (32 bytes); AES-256-CBC with IV = the key's first 16 bytes; PKCS#7 padding
  * to a 32-byte block (not AES's 16, so Node's automatic padding is off); plaintext =
  * 16 random bytes ‖ 4-byte big-endian message length ‖ message ‖ AppID; transported as base64.
@@ -12,7 +12,7 @@ const PAD_BLOCK = 32;
 const RANDOM_PREFIX = 16;
 const LENGTH_FIELD = 4;
 
-/** WeChat's server-side crypto codes (spec section 2), used as the short reason of a rejected push. */
+/** WeChat's server-side crypto codes (docs/wechat-protocol.md §3), used as the short reason of a rejected push. */
 export const CRYPTO_ERROR = {
 	signature: -40001,
 	parse: -40002,

@@ -1,5 +1,5 @@
 /**
- * WeChat's push signatures (spec 3.1 and 3.3): sha1 over the lexicographically sorted parts joined without a
+ * WeChat's push signatures (docs/wechat-protocol.md §1): sha1 over the lexicographically sorted parts joined without a
  * separator, lowercase hex. `signature` covers the Token, timestamp and nonce only; `msg_signature` also covers the
  * exact `Encrypt` string of an encrypted push, so it is the one that authenticates the body.
  */

@@ -71,7 +71,7 @@ export const accountEndpoints: Endpoint[] = [
 		},
 	},
 	{
-		// Section 8: clients send POST with kf_account in the query and the JSON body; the legacy GET and the
+		// docs/wechat-protocol.md §7: clients send POST with kf_account in the query and the JSON body; the legacy GET and the
 		// POST-with-query-only (empty body) variants are accepted too, as WeChat does.
 		path: '/customservice/kfaccount/del',
 		methods: ['POST', 'GET'],

@@ -2,7 +2,7 @@
  * media/upload (temporary media) and media/get.
  *
  * Like the avatar upload, WeChat judges the file type by the filename's extension: image jpg/jpeg/png/gif, voice
- * amr/mp3, video mp4, thumb jpg/jpeg → else 40005. Sizes: image 10 MB (section 8), voice 2 MB, video 10 MB,
+ * amr/mp3, video mp4, thumb jpg/jpeg → else 40005. Sizes: image 10 MB (docs/wechat-protocol.md §7), voice 2 MB, video 10 MB,
  * thumb 64 KB → else 40006. Missing `type` or an unknown one → 40004; no `media` file part → 41005; empty → 44001.
  */
 import type { MediaType } from '../state';

@@ -79,7 +79,7 @@ export const sessionEndpoints: Endpoint[] = [
 		},
 	},
 	{
-		// Section 8: GET. `count` is the whole queue; the list holds at most the 100 earliest.
+		// docs/wechat-protocol.md §7: GET. `count` is the whole queue; the list holds at most the 100 earliest.
 		path: '/customservice/kfsession/getwaitcase',
 		methods: ['GET'],
 		guard: 'kf',
