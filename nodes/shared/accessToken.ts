@@ -112,6 +112,25 @@ export function normalizeBaseUrl(baseUrl: unknown): string {
 	return url.slice(0, end);
 }
 
+/**
+ * Every secret a credential holds, for redaction: the AppSecret, the stored access token, the push secrets, and a
+ * user:password written into the token service URL or the API base URL (which n8n would otherwise show wherever it
+ * shows the URL). Short values are left out by redactSecrets itself.
+ */
+export function credentialSecrets(credentials: { [key: string]: unknown } | undefined): string[] {
+	if (!credentials) return [];
+	const text = (name: string) => (typeof credentials[name] === 'string' ? (credentials[name] as string) : '');
+	return [
+		text('appSecret').trim(),
+		text('accessToken'),
+		text('token'),
+		text('encodingAESKey'),
+		text('previousEncodingAESKey'),
+		...urlUserInfoSecrets(text('externalTokenUrl').trim()),
+		...urlUserInfoSecrets(text('baseUrl').trim()),
+	].filter((secret) => secret !== '');
+}
+
 function settingsSecrets(settings: TokenSettings): string[] {
 	return [
 		settings.appSecret,

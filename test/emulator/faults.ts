@@ -15,11 +15,30 @@ interface FaultBase {
 
 export type FaultSpec = FaultBase &
 	(
-		| { kind: 'errcode'; errcode: number; errmsg?: string }
+		| {
+				kind: 'errcode';
+				errcode: number;
+				/** `{access_token}` and `{secret}` become the failing request's own values (see echoRequestSecrets). */
+				errmsg?: string;
+		  }
 		| { kind: 'http'; status: number; body?: string }
 		| { kind: 'drop' }
 		| { kind: 'slow'; delayMs: number }
 	);
+
+/**
+ * An errmsg as a proxy in front of WeChat might write it, repeating what the request carried: `{access_token}` is the
+ * request's access_token, `{secret}` its AppSecret (query `secret` or JSON `secret`), each empty when absent.
+ */
+export function echoRequestSecrets(
+	errmsg: string | undefined,
+	request: { query: Record<string, string>; json?: unknown },
+): string | undefined {
+	if (errmsg === undefined) return undefined;
+	const jsonSecret = (request.json as { secret?: unknown } | undefined)?.secret;
+	const secret = request.query.secret ?? (typeof jsonSecret === 'string' ? jsonSecret : '');
+	return errmsg.split('{access_token}').join(request.query.access_token ?? '').split('{secret}').join(secret);
+}
 
 interface ActiveFault {
 	spec: FaultSpec;

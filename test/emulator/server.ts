@@ -23,7 +23,7 @@ import {
 	type EndpointContext,
 	isBinaryAnswer,
 } from './endpoints/types';
-import { type FaultSpec, FaultQueue, TOKEN_PATHS } from './faults';
+import { echoRequestSecrets, type FaultSpec, FaultQueue, TOKEN_PATHS } from './faults';
 import { multipartBoundary, type MultipartBody, parseMultipart } from './multipart';
 import { DailyQuotas } from './quotas';
 import {
@@ -296,7 +296,10 @@ export class EmulatorServer implements Emulator {
 			return;
 		}
 		if (fault?.kind === 'slow') await this.delay(fault.delayMs);
-		const answer = fault?.kind === 'errcode' ? wechatError(fault.errcode, fault.errmsg) : this.dispatch(apiRequest);
+		const answer =
+			fault?.kind === 'errcode'
+				? wechatError(fault.errcode, echoRequestSecrets(fault.errmsg, apiRequest))
+				: this.dispatch(apiRequest);
 		if (answer instanceof RoutingFailure) {
 			entry.response = { status: answer.status, body: answer.body };
 			res.writeHead(answer.status, { 'content-type': WECHAT_JSON }).end(JSON.stringify(answer.body));

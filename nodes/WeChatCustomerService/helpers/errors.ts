@@ -9,24 +9,61 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
+import { credentialSecrets } from '../../shared/accessToken';
 import { explainWeChatError, weChatErrorMessage } from '../../shared/errorCodes';
 import { redactSecrets } from '../../shared/redact';
 
-/** A non-zero `errcode` from WeChat, explained. Built only from WeChat's answer, so it holds no secret. */
+export const CREDENTIAL_NAME = 'weChatOfficialAccountApi';
+
+/**
+ * A non-zero `errcode` from WeChat, explained. WeChat's `errmsg` is not trusted to be free of secrets: a proxy in
+ * front of WeChat may echo the request's access token or the AppSecret in it, so it is redacted by pattern and by the
+ * secrets known where the error is built, and again (`withoutSecrets`) once the token the request carried is known.
+ */
 export class WeChatApiError extends NodeApiError {
 	readonly errcode: number;
 
-	constructor(node: INode, errcode: number, errmsg: string, itemIndex?: number) {
-		const { fix } = explainWeChatError(errcode, errmsg);
-		const message = weChatErrorMessage(errcode, errmsg);
+	/** WeChat's errmsg, without the secrets known when this error was built. */
+	readonly errmsg: string;
+
+	constructor(
+		node: INode,
+		errcode: number,
+		errmsg: string,
+		itemIndex?: number,
+		knownSecrets: Array<string | undefined> = [],
+	) {
+		const safeErrmsg = redactSecrets(errmsg, knownSecrets);
+		const { fix } = explainWeChatError(errcode, safeErrmsg);
+		const message = weChatErrorMessage(errcode, safeErrmsg);
 		// WeChat's errmsg ends with a request id ("rid: …") that WeChat's support asks for, so keep it.
-		const description = `${fix}${errmsg ? ` WeChat said: "${redactSecrets(errmsg)}"` : ''}`;
-		super(node, { errcode, errmsg: redactSecrets(errmsg) } as JsonObject, {
+		const description = `${fix}${safeErrmsg ? ` WeChat said: "${safeErrmsg}"` : ''}`;
+		super(node, { errcode, errmsg: safeErrmsg } as JsonObject, {
 			message,
 			description,
 			itemIndex,
 		});
 		this.errcode = errcode;
+		this.errmsg = safeErrmsg;
+	}
+
+	/** The same error built afresh with these secrets removed as well; nothing of this one is kept. */
+	withoutSecrets(knownSecrets: Array<string | undefined>, itemIndex?: number): WeChatApiError {
+		return new WeChatApiError(this.node, this.errcode, this.errmsg, itemIndex, knownSecrets);
+	}
+}
+
+/**
+ * The credential's secrets, to redact an error with. When the credential cannot be read the error is still redacted
+ * by pattern and with the secrets the caller knows.
+ */
+export async function secretsOfCredential(context: {
+	getCredentials(type: string): Promise<IDataObject>;
+}): Promise<string[]> {
+	try {
+		return credentialSecrets(await context.getCredentials(CREDENTIAL_NAME));
+	} catch {
+		return [];
 	}
 }
 
@@ -49,14 +86,18 @@ export async function throwOnWeChatError(
 	const errcode = errcodeOf(response.body);
 	if (errcode !== 0) {
 		const errmsg = String((response.body as IDataObject).errmsg ?? '');
-		throw new WeChatApiError(this.getNode(), errcode, errmsg, this.getItemIndex());
+		// The stored token is most likely the one sent; withAccessTokenRetry adds the one that certainly was.
+		const secrets = await secretsOfCredential(this);
+		throw new WeChatApiError(this.getNode(), errcode, errmsg, this.getItemIndex(), secrets);
 	}
 	return items;
 }
 
 /**
  * n8n copies the failed request (URL with `?access_token=`, options, the axios error) into the errors it builds.
- * Errors that leave this node are rebuilt from their message, description and HTTP status alone, redacted.
+ * Errors that leave this node are rebuilt from their message, description and HTTP status alone (a WeChat error from
+ * its errcode and errmsg), redacted with `knownSecrets`, which must hold the token the request carried and the
+ * credential's secrets.
  */
 export function cleanNodeError(
 	node: INode,
@@ -64,7 +105,7 @@ export function cleanNodeError(
 	itemIndex: number,
 	knownSecrets: Array<string | undefined> = [],
 ): NodeApiError | NodeOperationError {
-	if (error instanceof WeChatApiError) return error;
+	if (error instanceof WeChatApiError) return error.withoutSecrets(knownSecrets, itemIndex);
 	const source = (error ?? {}) as {
 		message?: unknown;
 		description?: unknown;

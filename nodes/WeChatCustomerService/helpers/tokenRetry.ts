@@ -2,9 +2,7 @@ import type { IDataObject, IHttpRequestOptions, INode } from 'n8n-workflow';
 
 import { accessTokenOf, markAccessTokenRejected } from '../../shared/accessToken';
 import { ACCESS_TOKEN_ERROR_CODES } from '../../shared/errorCodes';
-import { cleanNodeError, WeChatApiError } from './errors';
-
-export const CREDENTIAL_NAME = 'weChatOfficialAccountApi';
+import { cleanNodeError, CREDENTIAL_NAME, secretsOfCredential, WeChatApiError } from './errors';
 
 interface TokenRetryContext {
 	getNode(): INode;
@@ -42,10 +40,14 @@ export async function withAccessTokenRetry<T>(
 				await markTokenRejected(context, sentToken);
 				continue;
 			}
+			// The token this request carried may differ from the stored one (another item may have renewed it), and
+			// a proxy may have echoed either, or the AppSecret, in its answer: all of them are removed.
+			const secrets = [sentToken, ...(await secretsOfCredential(context))];
+			const clean = cleanNodeError(context.getNode(), error, itemIndex, secrets);
 			if (isAccessTokenError(error)) {
-				error.description = `WeChat rejected a freshly obtained access token as well. ${error.description ?? ''} If another system uses this AppID with the classic token, switch every system to the stable token or a central token service.`;
+				clean.description = `WeChat rejected a freshly obtained access token as well. ${clean.description ?? ''} If another system uses this AppID with the classic token, switch every system to the stable token or a central token service.`;
 			}
-			throw cleanNodeError(context.getNode(), error, itemIndex, [sentToken]);
+			throw clean;
 		} finally {
 			// The token must not travel any further: n8n keeps request options in some of its error objects.
 			delete (requestOptions.qs as IDataObject | undefined)?.access_token;

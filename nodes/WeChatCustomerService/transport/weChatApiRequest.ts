@@ -6,9 +6,9 @@ import type {
 	ILoadOptionsFunctions,
 } from 'n8n-workflow';
 
-import { normalizeBaseUrl } from '../../shared/accessToken';
-import { errcodeOf, WeChatApiError } from '../helpers/errors';
-import { CREDENTIAL_NAME, withAccessTokenRetry } from '../helpers/tokenRetry';
+import { accessTokenOf, credentialSecrets, normalizeBaseUrl } from '../../shared/accessToken';
+import { CREDENTIAL_NAME, errcodeOf, WeChatApiError } from '../helpers/errors';
+import { withAccessTokenRetry } from '../helpers/tokenRetry';
 
 type RequestContext = IExecuteSingleFunctions | ILoadOptionsFunctions | IExecuteFunctions;
 
@@ -48,7 +48,10 @@ export async function weChatApiRequest(
 		)) as IDataObject;
 		const errcode = errcodeOf(response);
 		if (errcode !== 0) {
-			throw new WeChatApiError(this.getNode(), errcode, String(response.errmsg ?? ''), itemIndex);
+			throw new WeChatApiError(this.getNode(), errcode, String(response.errmsg ?? ''), itemIndex, [
+				accessTokenOf(requestOptions),
+				...credentialSecrets(credentials),
+			]);
 		}
 		return response;
 	});
