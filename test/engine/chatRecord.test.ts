@@ -15,6 +15,8 @@ const DAY = 86400;
 /** 2024-05-01T00:00:00Z */
 const T0 = 1714521600;
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+/** Two days after this file was loaded, whole seconds. */
+const IN_TWO_DAYS = Math.floor(Date.now() / 1000) + 2 * DAY;
 
 let emulator: Emulator;
 
@@ -397,6 +399,41 @@ describe('chatRecord.getAll validation and errors', () => {
 		['an unparsable start', '={{ "last tuesday" }}', iso(T0), 'Start Time "last tuesday" is not a date', /ISO 8601/],
 		['a date that does not exist', '2024-02-30T00:00:00Z', iso(T0), 'Start Time "2024-02-30T00:00:00Z" is not a date', /ISO 8601/],
 		['an empty end', iso(T0), '={{ "" }}', 'End Time is empty', /Unix timestamp/],
+		[
+			'an End Time of {{ 8640000000000000 }} (the last instant a date can hold)',
+			iso(T0),
+			'={{ 8640000000000000 }}',
+			'End Time (+275760-09-13T00:00:00.000Z) is more than one day in the future',
+			/^Chat records \(聊天记录\) exist only up to now\. Set End Time to \S+ \(one day from now\) or earlier, e\.g\. \{\{ \$now \}\}/,
+		],
+		[
+			'an End Time two days from now',
+			iso(T0),
+			iso(IN_TWO_DAYS),
+			`End Time (${iso(IN_TWO_DAYS)}) is more than one day in the future`,
+			/one day from now/,
+		],
+		[
+			'a Start Time a second before 2014-01-01 Beijing time',
+			'2013-12-31T15:59:59Z',
+			iso(T0),
+			'Start Time (2013-12-31T15:59:59.000Z) is before 2014-01-01T00:00:00+08:00, earlier than any WeChat chat record',
+			/^WeChat keeps customer-service chat records \(客服聊天记录\) from 2014 on\. Set Start Time to 2014-01-01T00:00:00\+08:00 or later/,
+		],
+		[
+			'a Start Time of {{ 0 }} (1970)',
+			'={{ 0 }}',
+			iso(T0),
+			'Start Time (1970-01-01T00:00:00.000Z) is before 2014-01-01T00:00:00+08:00, earlier than any WeChat chat record',
+			/from 2014 on/,
+		],
+		[
+			'a Start Time beyond what a date can hold',
+			'={{ 9000000000000000 }}',
+			iso(T0),
+			`Start Time (9000000000000000 ms after 1970-01-01) is not before End Time (${iso(T0)})`,
+			/Make End Time later/,
+		],
 	] as const) {
 		test(`${name} is rejected before any request`, async () => {
 			const result = await records({ startTime, endTime, returnAll: true });
@@ -405,6 +442,28 @@ describe('chatRecord.getAll validation and errors', () => {
 			assert.equal(emulator.requests.length, 0, 'not even a token request');
 		});
 	}
+
+	test('with a Limit as well, a far-future End Time is refused before any request', async () => {
+		const result = await records({ startTime: iso(T0), endTime: '={{ 8640000000000000 }}', returnAll: false, limit: 5 });
+		assert.equal(result.error?.message, 'End Time (+275760-09-13T00:00:00.000Z) is more than one day in the future');
+		assert.equal(emulator.requests.length, 0, 'not even a token request');
+	});
+
+	test('the bounds themselves are accepted: Start Time 2014-01-01 Beijing time, End Time up to a day ahead', async () => {
+		const earliest = await records({
+			startTime: '2014-01-01T00:00:00+08:00',
+			endTime: '2014-01-02T00:00:00+08:00',
+			returnAll: true,
+		});
+		assert.equal(earliest.error, undefined);
+		assert.deepEqual(bodies(), [{ starttime: 1388505600, endtime: 1388505600 + DAY - 1, msgid: 1, number: 10000 }]);
+
+		emulator.clearLog();
+		const now = Math.floor(Date.now() / 1000);
+		const ahead = await records({ startTime: iso(now - 3600), endTime: iso(now + DAY - 60), returnAll: true });
+		assert.equal(ahead.error, undefined);
+		assert.equal(bodies().length, 2);
+	});
 
 	test('65417 (range too long) is a NodeApiError with the English message, the Chinese term and the fix', async () => {
 		emulator.injectFault({ path: PATH, kind: 'errcode', errcode: 65417, errmsg: 'time range exceed limit' });

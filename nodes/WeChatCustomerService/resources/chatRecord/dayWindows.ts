@@ -7,6 +7,12 @@ export interface DayWindow {
 	end: number;
 }
 
+function* windowsFrom(first: number, last: number): Generator<DayWindow, void, undefined> {
+	for (let start = first; start <= last; start += SECONDS_PER_WINDOW) {
+		yield { start, end: Math.min(last, start + SECONDS_PER_WINDOW - 1) };
+	}
+}
+
 /**
  * Splits the seconds `first` … `last` (both inclusive) into consecutive windows of at most 86,400 distinct seconds:
  * [s, s + 86399], [s + 86400, s + 172799], … , the last one clipped to `last`.
@@ -14,14 +20,14 @@ export interface DayWindow {
  * Why 86399 and not 86400: WeChat reads both ends as inclusive, so windows that shared their boundary second would
  * return a record stamped exactly on it twice. A window of 86,399 s is also safe whether WeChat's "at most 24 hours"
  * means `endtime − starttime ≤ 86400` or `< 86400` (undocumented).
+ *
+ * The windows are made one at a time, as they are read: an export that stops at its limit never makes the rest, and
+ * however long the range, only the windows being read exist at once.
  */
-export function splitIntoDayWindows(first: number, last: number): DayWindow[] {
+export function splitIntoDayWindows(first: number, last: number): Generator<DayWindow, void, undefined> {
+	// Checked here, not inside the generator, so that a wrong call fails where it is made.
 	if (!Number.isInteger(first) || !Number.isInteger(last)) {
 		throw new RangeError('splitIntoDayWindows expects whole unix seconds');
 	}
-	const windows: DayWindow[] = [];
-	for (let start = first; start <= last; start += SECONDS_PER_WINDOW) {
-		windows.push({ start, end: Math.min(last, start + SECONDS_PER_WINDOW - 1) });
-	}
-	return windows;
+	return windowsFrom(first, last);
 }

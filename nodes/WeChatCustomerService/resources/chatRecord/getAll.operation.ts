@@ -211,15 +211,19 @@ async function fetchChatRecords(
 		return output;
 	}
 
-	const outputs = windows.map((): INodeExecutionData[] => []);
-	let nextWindow = 0;
+	// One list per window, in the order the windows were taken, which is time order: items come out in time order
+	// even though windows finish in any order.
+	const outputs: INodeExecutionData[][] = [];
 	let failed = false;
 	const reader = async () => {
-		while (!failed && nextWindow < windows.length) {
-			const index = nextWindow++;
+		while (!failed) {
+			const next = windows.next();
+			if (next.done === true) return;
+			const items: INodeExecutionData[] = [];
+			outputs.push(items);
 			// Each reader sends its own request options: the body and the token are written into them per request.
 			const ownRequest = { ...requestData, options: { ...requestData.options, qs: { ...requestData.options.qs } } };
-			await exportWindow(this, ownRequest, windows[index], outputs[index], Infinity, selection(), () => failed).catch(
+			await exportWindow(this, ownRequest, next.value, items, Infinity, selection(), () => failed).catch(
 				async (error: unknown) => {
 					// The other readers stop before their next page: the execution fails anyway.
 					failed = true;
@@ -228,7 +232,8 @@ async function fetchChatRecords(
 			);
 		}
 	};
-	await Promise.all(Array.from({ length: Math.min(CONCURRENT_WINDOWS, windows.length) }, reader));
+	// A range with fewer windows leaves the extra readers nothing to take: they end at once.
+	await Promise.all(Array.from({ length: CONCURRENT_WINDOWS }, reader));
 	const output: INodeExecutionData[] = [];
 	for (const items of outputs) for (const item of items) output.push(item);
 	return output;
@@ -255,7 +260,7 @@ const properties: INodeProperties[] = [
 		default: '',
 		required: true,
 		description:
-			'Records from this moment on (included). Also accepts an expression yielding an ISO 8601 date or a Unix timestamp in seconds or milliseconds; a date without an offset is read in the workflow\'s time zone.',
+			'Records from this moment on (included), at the earliest 2014-01-01 (WeChat keeps no older chat records). Also accepts an expression yielding an ISO 8601 date or a Unix timestamp in seconds or milliseconds; a date without an offset is read in the workflow\'s time zone.',
 	},
 	{
 		displayName: 'End Time',
@@ -264,7 +269,7 @@ const properties: INodeProperties[] = [
 		default: '',
 		required: true,
 		description:
-			'Records before this moment (excluded), so consecutive exports neither overlap nor leave a gap. Any range works: the node queries WeChat 24 hours at a time.',
+			'Records before this moment (excluded), so consecutive exports neither overlap nor leave a gap; at most one day from now. Any range works: the node queries WeChat 24 hours at a time.',
 	},
 	...getManyFields,
 	{

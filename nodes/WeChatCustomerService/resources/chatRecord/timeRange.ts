@@ -133,6 +133,28 @@ function readDate(context: IExecuteSingleFunctions, name: string, label: string)
 }
 
 /**
+ * The earliest Start Time: 2014-01-01 00:00 Beijing time. WeChat's customer-service chat records (多客服 and its record
+ * API, the predecessor of getmsglist) date from 2014, so no Official Account has older ones. An earlier Start Time is
+ * a mistake (a typo in the year, a timestamp in the wrong unit) that would only walk thousands of empty 24-hour
+ * windows, one query each.
+ */
+export const EARLIEST_RECORD_MS = Date.parse('2014-01-01T00:00:00+08:00');
+const EARLIEST_RECORD_TEXT = '2014-01-01T00:00:00+08:00';
+
+/**
+ * How far End Time may lie in the future. No record is younger than now; a day of slack lets "tomorrow 00:00" in any
+ * time zone through, and stops a far-future End Time (such as {{ 8640000000000000 }}) from making the node walk
+ * millions of windows.
+ */
+export const MAX_END_AHEAD_MS = 24 * 60 * 60 * 1000;
+
+/** An instant as ISO 8601; beyond what a Date can hold (±8.64e15 ms), the number itself. */
+function describeInstant(epochMs: number): string {
+	const date = new Date(epochMs);
+	return Number.isNaN(date.getTime()) ? `${epochMs} ms after 1970-01-01` : date.toISOString();
+}
+
+/**
  * The range [Start Time, End Time) in whole seconds. End Time is exclusive so that consecutive exports (yesterday
  * 00:00 → today 00:00, then today 00:00 → tomorrow 00:00) neither miss nor repeat a record stamped exactly at
  * midnight; chat records carry whole seconds, so a record counts when its second starts inside the range.
@@ -140,15 +162,26 @@ function readDate(context: IExecuteSingleFunctions, name: string, label: string)
 export function readChatRecordRange(context: IExecuteSingleFunctions): ChatRecordRange {
 	const startMs = readDate(context, 'startTime', 'Start Time');
 	const endMs = readDate(context, 'endTime', 'End Time');
+	const fail = (message: string, description: string): never => {
+		throw new NodeOperationError(context.getNode(), message, { itemIndex: context.getItemIndex(), description });
+	};
 	if (startMs >= endMs) {
-		throw new NodeOperationError(
-			context.getNode(),
-			`Start Time (${new Date(startMs).toISOString()}) is not before End Time (${new Date(endMs).toISOString()})`,
-			{
-				itemIndex: context.getItemIndex(),
-				description:
-					'Chat records are read from Start Time (included) up to End Time (excluded). Make End Time later than Start Time; the range may span any number of days.',
-			},
+		fail(
+			`Start Time (${describeInstant(startMs)}) is not before End Time (${describeInstant(endMs)})`,
+			'Chat records are read from Start Time (included) up to End Time (excluded). Make End Time later than Start Time; the range may span any number of days.',
+		);
+	}
+	if (startMs < EARLIEST_RECORD_MS) {
+		fail(
+			`Start Time (${describeInstant(startMs)}) is before ${EARLIEST_RECORD_TEXT}, earlier than any WeChat chat record`,
+			`WeChat keeps customer-service chat records (客服聊天记录) from 2014 on. Set Start Time to ${EARLIEST_RECORD_TEXT} or later; a Unix timestamp must count seconds or milliseconds since 1970.`,
+		);
+	}
+	const latestEndMs = Date.now() + MAX_END_AHEAD_MS;
+	if (endMs > latestEndMs) {
+		fail(
+			`End Time (${describeInstant(endMs)}) is more than one day in the future`,
+			`Chat records (聊天记录) exist only up to now. Set End Time to ${describeInstant(latestEndMs)} (one day from now) or earlier, e.g. {{ $now }} to export everything until this moment; a Unix timestamp must count seconds or milliseconds since 1970.`,
 		);
 	}
 	return { first: Math.ceil(startMs / 1000), last: Math.ceil(endMs / 1000) - 1 };
