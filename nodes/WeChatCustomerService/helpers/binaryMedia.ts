@@ -48,6 +48,64 @@ function formatBytes(bytes: number): string {
 	return `${Math.ceil(bytes / 1024)} KB`;
 }
 
+const SHOWN_UNIT_BYTES: Readonly<Record<string, number>> = {
+	b: 1,
+	kb: 1e3,
+	mb: 1e6,
+	gb: 1e9,
+	tb: 1e12,
+	kib: 1024,
+	mib: 1024 ** 2,
+	gib: 1024 ** 3,
+	tib: 1024 ** 4,
+};
+
+/**
+ * The fewest bytes a size as n8n shows it ("12.6 MB", from pretty-bytes: three significant digits, units of 1000) can
+ * stand for: the number may have been rounded up by half a unit in its last digit, at most 0.5 %.
+ */
+function leastBytesOfShownSize(shown: unknown): number | undefined {
+	// A size is a few characters; anything longer is not one, and is not given to a pattern.
+	if (typeof shown !== 'string' || shown.length > 24) return undefined;
+	const match = /^(\d+(?:\.\d+)?) ?([A-Za-z]+)$/.exec(shown.trim());
+	const unit = match ? SHOWN_UNIT_BYTES[match[2].toLowerCase()] : undefined;
+	if (!match || unit === undefined) return undefined;
+	return Math.floor(Number(match[1]) * unit * 0.995);
+}
+
+function isByteCount(value: unknown): value is number {
+	return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+interface RecordedSize {
+	bytes: number;
+	/** How the message names the size when the file is refused. */
+	shown: string;
+}
+
+/**
+ * The file's size as n8n recorded it, found without reading the file: a video from an HTTP Request node can be as
+ * large as its sender likes, and n8n would otherwise load all of it into memory only for the size check to refuse it.
+ *
+ * In order of trust: the binary-data store's own metadata (filesystem, S3 or database mode: written by n8n as the file
+ * was stored, whatever the item says); the item's `bytes` (recent n8n); the item's `fileSize` text, which older n8n
+ * versions alone set, read as the smallest size it can stand for so that rounding never refuses a file that fits.
+ * Undefined when none of them is there: the file is then judged after reading.
+ */
+async function recordedSize(context: IExecuteSingleFunctions, binary: IBinaryData): Promise<RecordedSize | undefined> {
+	if (binary.id && typeof context.helpers.getBinaryMetadata === 'function') {
+		try {
+			const { fileSize } = await context.helpers.getBinaryMetadata(binary.id);
+			if (isByteCount(fileSize)) return { bytes: fileSize, shown: formatBytes(fileSize) };
+		} catch {
+			// A store without metadata for this file: the item's own fields, then the check after reading.
+		}
+	}
+	if (isByteCount(binary.bytes)) return { bytes: binary.bytes, shown: formatBytes(binary.bytes) };
+	const least = leastBytesOfShownSize(binary.fileSize);
+	return least === undefined ? undefined : { bytes: least, shown: `${String(binary.fileSize)} as n8n recorded it` };
+}
+
 function nameExtension(fileName: string | undefined): string | undefined {
 	return /\.([A-Za-z0-9]+)$/.exec(fileName ?? '')?.[1]?.toLowerCase();
 }
@@ -106,6 +164,16 @@ export async function readMediaFile(
 		);
 	}
 
+	const tooLarge = (shown: string) =>
+		new NodeOperationError(node, `The ${rule.label} file is ${shown}; WeChat accepts at most ${formatBytes(rule.maxBytes)}`, {
+			itemIndex,
+			description: `Compress or resize the file to ${formatBytes(rule.maxBytes)} or less.`,
+		});
+
+	// Refused before a byte of it is read.
+	const recorded = await recordedSize(context, binaryData);
+	if (recorded && recorded.bytes > rule.maxBytes) throw tooLarge(recorded.shown);
+
 	const buffer = await context.helpers.getBinaryDataBuffer(propertyName);
 	if (buffer.length === 0) {
 		throw new NodeOperationError(node, `The ${rule.label} file "${binaryData.fileName ?? propertyName}" is empty`, {
@@ -113,13 +181,8 @@ export async function readMediaFile(
 			description: 'Check the node that produced the binary data.',
 		});
 	}
-	if (buffer.length > rule.maxBytes) {
-		throw new NodeOperationError(
-			node,
-			`The ${rule.label} file is ${formatBytes(buffer.length)}; WeChat accepts at most ${formatBytes(rule.maxBytes)}`,
-			{ itemIndex, description: `Compress or resize the file to ${formatBytes(rule.maxBytes)} or less.` },
-		);
-	}
+	// Still checked: the recorded size may be missing, or wrong for an item a Code node put together.
+	if (buffer.length > rule.maxBytes) throw tooLarge(formatBytes(buffer.length));
 
 	const fileName = uploadFileName(binaryData.fileName, rule, extension);
 	return { buffer, fileName, mimeType: binaryData.mimeType || 'application/octet-stream', extension };
