@@ -5,7 +5,7 @@ import { groupDigits, MAX_URL_LENGTH, tooLongUrlText, webUrlProblem } from '../.
 import { requireText } from '../../helpers/validation';
 import { MAIN_MEDIA, mediaIdOf, prepareMedia, THUMB_MEDIA, typedMediaId } from './uploadMedia';
 
-/** WeChat's `msgtype` values for customer-service messages (the contract's `msgType` values are the same). */
+/** WeChat's `msgtype` values for customer-service messages (the node's `msgType` option values are the same). */
 export const MESSAGE_TYPES = [
 	'text',
 	'image',
