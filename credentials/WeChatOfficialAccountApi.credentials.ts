@@ -8,11 +8,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import {
-	authenticateWithAccessToken,
-	DEFAULT_BASE_URL,
-	obtainAccessToken,
-} from '../nodes/shared/accessToken';
+import { DEFAULT_BASE_URL, obtainAccessToken } from '../nodes/shared/accessToken/obtain';
+import { authenticateWithAccessToken } from '../nodes/shared/accessToken/use';
 import { weChatErrorMessage } from '../nodes/shared/errorCodes';
 
 /** Answers that make the credential test fail with WeChat's reason rather than a green tick. */

@@ -1,7 +1,6 @@
 import { NodeConnectionTypes, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
 import { openIdField } from './descriptions/openIdField';
-import { sendWithTokenRetry } from './helpers/routing';
 import { searchKfAccounts } from './methods/listSearch';
 import { accountFields, accountOperations } from './resources/account';
 import { chatRecordFields, chatRecordOperations } from './resources/chatRecord';
@@ -23,13 +22,11 @@ export class WeChatCustomerService implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'weChatOfficialAccountApi', required: true }],
-		// No baseURL here: the credential's authenticate sets the API host (see nodes/shared/accessToken.ts).
+		// No baseURL here: the credential's authenticate sets the API host (nodes/shared/accessToken/use.ts).
 		requestDefaults: {
 			headers: { Accept: 'application/json' },
 			json: true,
 		},
-		// Every operation also sets its own pagination (see helpers/routing.ts); this is the fallback.
-		requestOperations: { pagination: sendWithTokenRetry },
 		properties: [
 			{
 				displayName: 'Resource',

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { beforeEach, describe, test } from 'node:test';
 
-import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken';
+import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken/obtain';
 import type { Emulator } from '../emulator/server';
 import { useEmulator } from '../harness/emulatorSuite';
 import { EngineHarness } from '../harness/engine';

@@ -1,6 +1,6 @@
 import { after, before, beforeEach } from 'node:test';
 
-import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken';
+import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken/obtain';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/server';
 import { engineServicesReady } from './services';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { normalizeBaseUrl } from '../../nodes/shared/accessToken';
+import { normalizeBaseUrl } from '../../nodes/shared/accessToken/obtain';
 import { redactSecrets, redactUrlUserInfo } from '../../nodes/shared/redact';
 import {
 	hostOf,

@@ -2,14 +2,11 @@ import {
 	NodeApiError,
 	NodeOperationError,
 	type IDataObject,
-	type IExecuteSingleFunctions,
-	type IN8nHttpFullResponse,
 	type INode,
-	type INodeExecutionData,
 	type JsonObject,
 } from 'n8n-workflow';
 
-import { credentialSecrets } from '../../shared/accessToken';
+import { credentialSecrets } from '../../shared/accessToken/obtain';
 import { explainWeChatError, weChatErrorMessage } from '../../shared/errorCodes';
 import { redactSecrets } from '../../shared/redact';
 
@@ -18,7 +15,8 @@ export const CREDENTIAL_NAME = 'weChatOfficialAccountApi';
 /**
  * A non-zero `errcode` from WeChat, explained. WeChat's `errmsg` is not trusted to be free of secrets: a proxy in
  * front of WeChat may echo the request's access token or the AppSecret in it, so it is redacted by pattern and by the
- * secrets known where the error is built, and again (`withoutSecrets`) once the token the request carried is known.
+ * secrets known where the error is built, and again (`withoutSecrets`) once the token the request carried is known
+ * (transport/weChatApiRequest.ts).
  */
 export class WeChatApiError extends NodeApiError {
 	readonly errcode: number;
@@ -72,25 +70,6 @@ export function errcodeOf(body: unknown): number {
 	if (typeof body !== 'object' || body === null) return 0;
 	const errcode = (body as IDataObject).errcode;
 	return errcode === undefined || errcode === null ? 0 : Number(errcode);
-}
-
-/**
- * First step of every operation's output: WeChat reports failures inside HTTP 200 answers, and n8n would otherwise
- * hand `{ errcode, errmsg }` to the next node as if it were data.
- */
-export async function throwOnWeChatError(
-	this: IExecuteSingleFunctions,
-	items: INodeExecutionData[],
-	response: IN8nHttpFullResponse,
-): Promise<INodeExecutionData[]> {
-	const errcode = errcodeOf(response.body);
-	if (errcode !== 0) {
-		const errmsg = String((response.body as IDataObject).errmsg ?? '');
-		// The stored token is most likely the one sent; withAccessTokenRetry adds the one that certainly was.
-		const secrets = await secretsOfCredential(this);
-		throw new WeChatApiError(this.getNode(), errcode, errmsg, this.getItemIndex(), secrets);
-	}
-	return items;
 }
 
 /**

@@ -1,27 +1,24 @@
-import {
-	updateDisplayOptions,
-	type IExecuteSingleFunctions,
-	type INodeProperties,
-	type INodePropertyOptions,
-} from 'n8n-workflow';
+import { updateDisplayOptions, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
 
-import { echoingJsonRouting } from '../../helpers/routing';
+import { weChatOperation } from '../../helpers/operation';
 import { requireKfAccount, requireNickname } from '../../helpers/validation';
-
-function newAccountOf(context: IExecuteSingleFunctions) {
-	return {
-		kf_account: requireKfAccount(context, context.getNodeParameter('kfAccount')),
-		nickname: requireNickname(context, context.getNodeParameter('nickname')),
-	};
-}
 
 export const option: INodePropertyOptions = {
 	name: 'Create',
 	value: 'create',
 	action: 'Create a customer service account',
 	description: 'Add a customer-service account (添加客服账号)',
-	routing: echoingJsonRouting({ method: 'POST', url: '/customservice/kfaccount/add' }, newAccountOf, {
-		created: true,
+	routing: weChatOperation({
+		method: 'POST',
+		url: '/customservice/kfaccount/add',
+		read: (context) => ({
+			kf_account: requireKfAccount(context, context.getNodeParameter('kfAccount')),
+			nickname: requireNickname(context, context.getNodeParameter('nickname')),
+		}),
+		run: async (account, send) => {
+			await send({ body: account });
+			return { ...account, created: true };
+		},
 	}),
 };
 

@@ -1,17 +1,19 @@
 import { updateDisplayOptions, type INodePropertyOptions } from 'n8n-workflow';
 
 import { getManyFields } from '../../descriptions/getManyFields';
-import { weChatRouting } from '../../helpers/routing';
+import { listIn, weChatOperation } from '../../helpers/operation';
 
 export const option: INodePropertyOptions = {
 	name: 'Get Many',
 	value: 'getAll',
 	action: 'Get many customer service accounts',
 	description: 'List all customer-service accounts with their binding status (获取客服基本信息)',
-	routing: weChatRouting(
-		{ method: 'GET', url: '/cgi-bin/customservice/getkflist' },
-		{ postReceive: [{ type: 'rootProperty', properties: { property: 'kf_list' } }] },
-	),
+	routing: weChatOperation({
+		method: 'GET',
+		url: '/cgi-bin/customservice/getkflist',
+		read: () => undefined,
+		run: async (_, send) => listIn(await send(), 'kf_list'),
+	}),
 };
 
 export const fields = updateDisplayOptions(

@@ -1,33 +1,28 @@
-import {
-	updateDisplayOptions,
-	type IExecuteSingleFunctions,
-	type INodeProperties,
-	type INodePropertyOptions,
-} from 'n8n-workflow';
+import { updateDisplayOptions, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
 
-import { echoingJsonRouting } from '../../helpers/routing';
+import { weChatOperation } from '../../helpers/operation';
 import { requireText, selectedKfAccount } from '../../helpers/validation';
 
 const INVITE_HINT =
 	'Enter the personal WeChat ID (微信号) of the person who will answer as this agent; they confirm the invitation in WeChat within 7 days.';
-
-function requestFields(context: IExecuteSingleFunctions) {
-	return {
-		kf_account: selectedKfAccount(context),
-		invite_wx: requireText(context, context.getNodeParameter('inviteWx'), 'WeChat ID to invite', INVITE_HINT),
-	};
-}
 
 export const option: INodePropertyOptions = {
 	name: 'Invite Worker',
 	value: 'invite',
 	action: 'Invite a worker to a customer service account',
 	description: 'Bind a person\'s WeChat ID to an account (邀请绑定客服帐号)',
-	routing: echoingJsonRouting(
-		{ method: 'POST', url: '/customservice/kfaccount/inviteworker' },
-		requestFields,
-		{ invited: true },
-	),
+	routing: weChatOperation({
+		method: 'POST',
+		url: '/customservice/kfaccount/inviteworker',
+		read: (context) => ({
+			kf_account: selectedKfAccount(context),
+			invite_wx: requireText(context, context.getNodeParameter('inviteWx'), 'WeChat ID to invite', INVITE_HINT),
+		}),
+		run: async (invitation, send) => {
+			await send({ body: invitation });
+			return { ...invitation, invited: true };
+		},
+	}),
 };
 
 const properties: INodeProperties[] = [

@@ -1,40 +1,26 @@
-import {
-	updateDisplayOptions,
-	type IExecuteSingleFunctions,
-	type IHttpRequestOptions,
-	type INodeExecutionData,
-	type INodeProperties,
-	type INodePropertyOptions,
-} from 'n8n-workflow';
+import { updateDisplayOptions, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
 
 import { mediaFormData, readMediaFile } from '../../helpers/binaryMedia';
-import { weChatRouting } from '../../helpers/routing';
+import { weChatOperation } from '../../helpers/operation';
 import { selectedKfAccount } from '../../helpers/validation';
-
-async function attachAvatar(
-	this: IExecuteSingleFunctions,
-	requestOptions: IHttpRequestOptions,
-): Promise<IHttpRequestOptions> {
-	const kfAccount = selectedKfAccount(this);
-	const file = await readMediaFile(this, String(this.getNodeParameter('binaryPropertyName')), 'avatar');
-	requestOptions.qs = { ...(requestOptions.qs ?? {}), kf_account: kfAccount };
-	requestOptions.body = mediaFormData(file);
-	return requestOptions;
-}
-
-async function reportAvatarSet(this: IExecuteSingleFunctions): Promise<INodeExecutionData[]> {
-	return [{ json: { kf_account: selectedKfAccount(this), avatarUpdated: true } }];
-}
 
 export const option: INodePropertyOptions = {
 	name: 'Set Avatar',
 	value: 'setAvatar',
 	action: 'Set the avatar of a customer service account',
 	description: 'Upload a JPG avatar from binary data (上传客服头像)',
-	routing: weChatRouting(
-		{ method: 'POST', url: '/customservice/kfaccount/uploadheadimg' },
-		{ preSend: [attachAvatar], postReceive: [reportAvatarSet] },
-	),
+	routing: weChatOperation({
+		method: 'POST',
+		url: '/customservice/kfaccount/uploadheadimg',
+		read: async (context) => ({
+			kfAccount: selectedKfAccount(context),
+			file: await readMediaFile(context, String(context.getNodeParameter('binaryPropertyName')), 'avatar'),
+		}),
+		run: async ({ kfAccount, file }, send) => {
+			await send({ qs: { kf_account: kfAccount }, body: mediaFormData(file) });
+			return { kf_account: kfAccount, avatarUpdated: true };
+		},
+	}),
 };
 
 const properties: INodeProperties[] = [

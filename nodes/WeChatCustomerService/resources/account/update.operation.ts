@@ -1,27 +1,24 @@
-import {
-	updateDisplayOptions,
-	type IExecuteSingleFunctions,
-	type INodeProperties,
-	type INodePropertyOptions,
-} from 'n8n-workflow';
+import { updateDisplayOptions, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
 
-import { echoingJsonRouting } from '../../helpers/routing';
+import { weChatOperation } from '../../helpers/operation';
 import { requireNickname, selectedKfAccount } from '../../helpers/validation';
-
-function accountOf(context: IExecuteSingleFunctions) {
-	return {
-		kf_account: selectedKfAccount(context),
-		nickname: requireNickname(context, context.getNodeParameter('nickname')),
-	};
-}
 
 export const option: INodePropertyOptions = {
 	name: 'Update',
 	value: 'update',
 	action: 'Update a customer service account',
 	description: 'Change an account\'s nickname (修改客服账号)',
-	routing: echoingJsonRouting({ method: 'POST', url: '/customservice/kfaccount/update' }, accountOf, {
-		updated: true,
+	routing: weChatOperation({
+		method: 'POST',
+		url: '/customservice/kfaccount/update',
+		read: (context) => ({
+			kf_account: selectedKfAccount(context),
+			nickname: requireNickname(context, context.getNodeParameter('nickname')),
+		}),
+		run: async (account, send) => {
+			await send({ body: account });
+			return { ...account, updated: true };
+		},
 	}),
 };
 

@@ -1,16 +1,14 @@
 import {
 	NodeOperationError,
 	updateDisplayOptions,
-	type DeclarativeRestApiSettings,
 	type IDataObject,
-	type IExecutePaginationFunctions,
-	type INodeExecutionData,
+	type IExecuteSingleFunctions,
 	type INodeProperties,
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
 import { getManyFields } from '../../descriptions/getManyFields';
-import { makeWeChatRoutingRequest, weChatRouting } from '../../helpers/routing';
+import { weChatOperation, type SendToEndpoint } from '../../helpers/operation';
 import { splitIntoDayWindows, type DayWindow } from './dayWindows';
 import { labelOpercode } from './opercodes';
 import { readChatRecordRange } from './timeRange';
@@ -23,7 +21,7 @@ interface ChatRecordFilters {
 	worker: string;
 }
 
-function readFilters(context: IExecutePaginationFunctions): ChatRecordFilters {
+function readFilters(context: IExecuteSingleFunctions): ChatRecordFilters {
 	const filters = context.getNodeParameter('filters', {}) as IDataObject;
 	return {
 		openId: String(filters.openId ?? '').trim(),
@@ -31,7 +29,7 @@ function readFilters(context: IExecutePaginationFunctions): ChatRecordFilters {
 	};
 }
 
-function readLimit(context: IExecutePaginationFunctions): number {
+function readLimit(context: IExecuteSingleFunctions): number {
 	if (context.getNodeParameter('returnAll', false) as boolean) return Infinity;
 	const limit = Number(context.getNodeParameter('limit', 50));
 	if (!Number.isInteger(limit) || limit < 1) {
@@ -65,7 +63,7 @@ const WECHAT_RECORD_FIELDS = new Set(['openid', 'opercode', 'text', 'time', 'wor
  * spread was seven times slower and dominated the export. Fields WeChat may add later are still copied. Records come
  * in time order, many within the same second, so the ISO time of the last second is reused.
  */
-function recordToItemConverter(): (record: IDataObject) => INodeExecutionData {
+function recordToItemConverter(): (record: IDataObject) => IDataObject {
 	let lastSeconds: number | undefined;
 	let lastIso: string | null = null;
 	return (record) => {
@@ -88,7 +86,7 @@ function recordToItemConverter(): (record: IDataObject) => INodeExecutionData {
 		for (const key in record) {
 			if (!WECHAT_RECORD_FIELDS.has(key)) json[key] = record[key];
 		}
-		return { json };
+		return json;
 	};
 }
 
@@ -97,17 +95,24 @@ interface Page {
 	nextMsgid: number;
 }
 
-function readPage(items: INodeExecutionData[]): Page {
-	const body = (items[0]?.json ?? {}) as IDataObject;
+function readPage(body: IDataObject): Page {
 	const records = Array.isArray(body.recordlist) ? (body.recordlist as IDataObject[]) : [];
 	return { records, nextMsgid: Number(body.msgid) };
+}
+
+/** What one export covers, read and checked before the first request. */
+interface ExportRequest {
+	first: number;
+	last: number;
+	limit: number;
+	filters: ChatRecordFilters;
 }
 
 /** Which records become items, and how. */
 interface RecordSelection {
 	filtering: boolean;
 	matches: (record: IDataObject) => boolean;
-	toItem: (record: IDataObject) => INodeExecutionData;
+	toItem: (record: IDataObject) => IDataObject;
 }
 
 /**
@@ -115,10 +120,10 @@ interface RecordSelection {
  * moment `output` holds `limit` items or `stopped()` says another window failed.
  */
 async function exportWindow(
-	context: IExecutePaginationFunctions,
-	requestData: DeclarativeRestApiSettings.ResultOptions,
+	context: IExecuteSingleFunctions,
+	send: SendToEndpoint,
 	window: DayWindow,
-	output: INodeExecutionData[],
+	output: IDataObject[],
 	limit: number,
 	selection: RecordSelection,
 	stopped: () => boolean = () => false,
@@ -133,8 +138,7 @@ async function exportWindow(
 		const number = selection.filtering
 			? MAX_RECORDS_PER_PAGE
 			: Math.min(MAX_RECORDS_PER_PAGE, remaining + (pagesOverlap ? 1 : 0));
-		requestData.options.body = { starttime: window.start, endtime: window.end, msgid, number };
-		const page = readPage(await makeWeChatRoutingRequest(context, requestData));
+		const page = readPage(await send({ body: { starttime: window.start, endtime: window.end, msgid, number } }));
 
 		let records = page.records;
 		// Records carry no id, and one user can send two identical "[image]" records within a second, so equal
@@ -184,14 +188,11 @@ const CONCURRENT_WINDOWS = 3;
  * the output does not need. With Return All every page of every window is needed anyway, and windows do not depend
  * on each other, so a few are read at once; the items still come out in time order.
  */
-async function fetchChatRecords(
-	this: IExecutePaginationFunctions,
-	requestData: DeclarativeRestApiSettings.ResultOptions,
-): Promise<INodeExecutionData[]> {
-	// Everything is checked before the first request.
-	const { first, last } = readChatRecordRange(this);
-	const limit = readLimit(this);
-	const filters = readFilters(this);
+async function exportRecords(
+	context: IExecuteSingleFunctions,
+	send: SendToEndpoint,
+	{ first, last, limit, filters }: ExportRequest,
+): Promise<IDataObject[]> {
 	const selection = (): RecordSelection => ({
 		filtering: filters.openId !== '' || filters.worker !== '',
 		matches: (record) =>
@@ -202,10 +203,10 @@ async function fetchChatRecords(
 	const windows = splitIntoDayWindows(first, last);
 
 	if (limit !== Infinity) {
-		const output: INodeExecutionData[] = [];
+		const output: IDataObject[] = [];
 		const inOrder = selection();
 		for (const window of windows) {
-			await exportWindow(this, requestData, window, output, limit, inOrder);
+			await exportWindow(context, send, window, output, limit, inOrder);
 			if (output.length >= limit) break;
 		}
 		return output;
@@ -213,17 +214,15 @@ async function fetchChatRecords(
 
 	// One list per window, in the order the windows were taken, which is time order: items come out in time order
 	// even though windows finish in any order.
-	const outputs: INodeExecutionData[][] = [];
+	const outputs: IDataObject[][] = [];
 	let failed = false;
 	const reader = async () => {
 		while (!failed) {
 			const next = windows.next();
 			if (next.done === true) return;
-			const items: INodeExecutionData[] = [];
+			const items: IDataObject[] = [];
 			outputs.push(items);
-			// Each reader sends its own request options: the body and the token are written into them per request.
-			const ownRequest = { ...requestData, options: { ...requestData.options, qs: { ...requestData.options.qs } } };
-			await exportWindow(this, ownRequest, next.value, items, Infinity, selection(), () => failed).catch(
+			await exportWindow(context, send, next.value, items, Infinity, selection(), () => failed).catch(
 				async (error: unknown) => {
 					// The other readers stop before their next page: the execution fails anyway.
 					failed = true;
@@ -234,7 +233,7 @@ async function fetchChatRecords(
 	};
 	// A range with fewer windows leaves the extra readers nothing to take: they end at once.
 	await Promise.all(Array.from({ length: CONCURRENT_WINDOWS }, reader));
-	const output: INodeExecutionData[] = [];
+	const output: IDataObject[] = [];
 	for (const items of outputs) for (const item of items) output.push(item);
 	return output;
 }
@@ -245,11 +244,17 @@ export const option: INodePropertyOptions = {
 	action: 'Get many chat records',
 	description:
 		'Export the chat records (聊天记录) of any time range; the node splits it into 24-hour queries and pages through each',
-	// No postReceive of its own: fetchChatRecords needs the whole answer (recordlist, number, msgid) of every page.
-	routing: weChatRouting(
-		{ method: 'POST', url: '/customservice/msgrecord/getmsglist' },
-		{ pagination: fetchChatRecords },
-	),
+	routing: weChatOperation({
+		method: 'POST',
+		url: '/customservice/msgrecord/getmsglist',
+		// Everything is checked before the first request.
+		read: (context): ExportRequest => ({
+			...readChatRecordRange(context),
+			limit: readLimit(context),
+			filters: readFilters(context),
+		}),
+		run: async (request, send, context) => await exportRecords(context, send, request),
+	}),
 };
 
 const properties: INodeProperties[] = [

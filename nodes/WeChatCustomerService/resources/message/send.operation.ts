@@ -1,17 +1,13 @@
 import {
 	updateDisplayOptions,
-	type DeclarativeRestApiSettings,
 	type IDataObject,
-	type IExecutePaginationFunctions,
 	type IExecuteSingleFunctions,
-	type IHttpRequestOptions,
-	type INodeExecutionData,
 	type INodeProperties,
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
 import { kfAccountLocator } from '../../descriptions/kfAccountLocator';
-import { makeWeChatRoutingRequest, weChatRouting } from '../../helpers/routing';
+import { weChatOperation } from '../../helpers/operation';
 import { requireKfAccount, requireOpenId } from '../../helpers/validation';
 import {
 	buildMessagePayload,
@@ -31,47 +27,19 @@ function sendAsAccount(context: IExecuteSingleFunctions): string {
 	return requireKfAccount(context, value, 'Send As');
 }
 
-async function buildSendRequest(
-	this: IExecuteSingleFunctions,
-	requestOptions: IHttpRequestOptions,
-): Promise<IHttpRequestOptions> {
-	const touser = requireOpenId(this, this.getNodeParameter('openId', ''));
-	const msgtype = requireMessageType(this, this.getNodeParameter('msgType', ''));
-	const kfAccount = sendAsAccount(this);
+/** The message WeChat gets, validated; media from binary data is uploaded here, once, before the send. */
+async function messageOf(context: IExecuteSingleFunctions): Promise<IDataObject> {
+	const touser = requireOpenId(context, context.getNodeParameter('openId', ''));
+	const msgtype = requireMessageType(context, context.getNodeParameter('msgType', ''));
+	const kfAccount = sendAsAccount(context);
 	// Last, because it may upload media: everything above must be valid first.
-	const payload = await buildMessagePayload(this, msgtype);
-	requestOptions.body = {
+	const payload = await buildMessagePayload(context, msgtype);
+	return {
 		touser,
 		msgtype,
 		[msgtype]: payload,
 		...(kfAccount ? { customservice: { kf_account: kfAccount } } : {}),
 	};
-	return requestOptions;
-}
-
-/**
- * Sends the message (a rejected token resends only this request, never the upload made in preSend) and reports it.
- * The output is built here rather than in a postReceive step because only this step sees the request body, which
- * holds the media_id of a file uploaded in preSend: returning it lets later nodes reuse the file without uploading
- * it again.
- */
-async function sendAndReport(
-	this: IExecutePaginationFunctions,
-	requestData: DeclarativeRestApiSettings.ResultOptions,
-): Promise<INodeExecutionData[]> {
-	await makeWeChatRoutingRequest(this, requestData);
-	const body = requestData.options.body as IDataObject;
-	const msgtype = body.msgtype as MessageType;
-	const payload = body[msgtype] as IDataObject;
-	const output: IDataObject = { touser: body.touser, msgtype, sent: true };
-	if (MEDIA_MESSAGE_TYPES.includes(msgtype) && isFromBinary(this, MAIN_MEDIA)) {
-		output.media_id = payload.media_id;
-		output.media_type = msgtype;
-	}
-	if (THUMB_MESSAGE_TYPES.includes(msgtype) && isFromBinary(this, THUMB_MEDIA)) {
-		output.thumb_media_id = payload.thumb_media_id;
-	}
-	return [{ json: output }];
 }
 
 export const option: INodePropertyOptions = {
@@ -79,10 +47,26 @@ export const option: INodePropertyOptions = {
 	value: 'send',
 	action: 'Send a message',
 	description: 'Send a customer-service message (客服消息) to a user who interacted within the last 48 hours',
-	routing: weChatRouting(
-		{ method: 'POST', url: '/cgi-bin/message/custom/send' },
-		{ preSend: [buildSendRequest], pagination: sendAndReport },
-	),
+	routing: weChatOperation({
+		method: 'POST',
+		url: '/cgi-bin/message/custom/send',
+		read: messageOf,
+		run: async (message, send, context) => {
+			await send({ body: message });
+			const msgtype = message.msgtype as MessageType;
+			const payload = message[msgtype] as IDataObject;
+			const output: IDataObject = { touser: message.touser, msgtype, sent: true };
+			// The media_id of a file uploaded from binary data, so later nodes can send it again without uploading.
+			if (MEDIA_MESSAGE_TYPES.includes(msgtype) && isFromBinary(context, MAIN_MEDIA)) {
+				output.media_id = payload.media_id;
+				output.media_type = msgtype;
+			}
+			if (THUMB_MESSAGE_TYPES.includes(msgtype) && isFromBinary(context, THUMB_MEDIA)) {
+				output.thumb_media_id = payload.thumb_media_id;
+			}
+			return output;
+		},
+	}),
 };
 
 const showFor = (...msgType: MessageType[]) => ({ show: { msgType } });

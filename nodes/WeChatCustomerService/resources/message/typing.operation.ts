@@ -6,7 +6,7 @@ import {
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
-import { echoingJsonRouting } from '../../helpers/routing';
+import { weChatOperation } from '../../helpers/operation';
 import { requireOpenId } from '../../helpers/validation';
 
 const COMMANDS = ['Typing', 'CancelTyping'];
@@ -22,20 +22,22 @@ function requireCommand(context: IExecuteSingleFunctions): string {
 	return command;
 }
 
-function typingOf(context: IExecuteSingleFunctions) {
-	return {
-		touser: requireOpenId(context, context.getNodeParameter('openId', '')),
-		command: requireCommand(context),
-	};
-}
-
 export const option: INodePropertyOptions = {
 	name: 'Set Typing Status',
 	value: 'typing',
 	action: 'Show or hide the typing status',
 	description: 'Show or hide "typing…" (正在输入) in the user\'s chat (客服输入状态)',
-	routing: echoingJsonRouting({ method: 'POST', url: '/cgi-bin/message/custom/typing' }, typingOf, {
-		sent: true,
+	routing: weChatOperation({
+		method: 'POST',
+		url: '/cgi-bin/message/custom/typing',
+		read: (context) => ({
+			touser: requireOpenId(context, context.getNodeParameter('openId', '')),
+			command: requireCommand(context),
+		}),
+		run: async (typing, send) => {
+			await send({ body: typing });
+			return { ...typing, sent: true };
+		},
 	}),
 };
 

@@ -1,26 +1,24 @@
-import {
-	type IExecuteSingleFunctions,
-	type INodeProperties,
-	type INodePropertyOptions,
-} from 'n8n-workflow';
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
-import { echoingJsonRouting } from '../../helpers/routing';
+import { weChatOperation } from '../../helpers/operation';
 import { requireOpenId, selectedKfAccount } from '../../helpers/validation';
-
-function sessionOf(context: IExecuteSingleFunctions) {
-	return {
-		kf_account: selectedKfAccount(context),
-		openid: requireOpenId(context, context.getNodeParameter('openId')),
-	};
-}
 
 export const option: INodePropertyOptions = {
 	name: 'Close',
 	value: 'close',
 	action: 'Close a session',
 	description: 'End the session between an agent and a user (关闭会话)',
-	routing: echoingJsonRouting({ method: 'POST', url: '/customservice/kfsession/close' }, sessionOf, {
-		closed: true,
+	routing: weChatOperation({
+		method: 'POST',
+		url: '/customservice/kfsession/close',
+		read: (context) => ({
+			kf_account: selectedKfAccount(context),
+			openid: requireOpenId(context, context.getNodeParameter('openId')),
+		}),
+		run: async (session, send) => {
+			await send({ body: session });
+			return { ...session, closed: true };
+		},
 	}),
 };
 

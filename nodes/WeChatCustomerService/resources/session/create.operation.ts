@@ -1,22 +1,20 @@
 import {
 	NodeOperationError,
 	updateDisplayOptions,
-	type DeclarativeRestApiSettings,
 	type IDataObject,
-	type IExecutePaginationFunctions,
-	type INodeExecutionData,
+	type IExecuteSingleFunctions,
 	type INodeProperties,
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 
-import { makeWeChatRoutingRequest, weChatRouting } from '../../helpers/routing';
+import { weChatOperation } from '../../helpers/operation';
 import { requireOpenId, selectedKfAccount } from '../../helpers/validation';
 import { weChatApiRequest } from '../../transport/weChatApiRequest';
 import { pickLeastLoadedAgent, type OnlineAgent } from './pickLeastLoadedAgent';
 
 type AgentSelection = 'specific' | 'leastLoaded';
 
-async function leastLoadedOnlineAgent(context: IExecutePaginationFunctions): Promise<OnlineAgent> {
+async function leastLoadedOnlineAgent(context: IExecuteSingleFunctions): Promise<OnlineAgent> {
 	const response = await weChatApiRequest.call(
 		context,
 		{ method: 'GET', url: '/cgi-bin/customservice/getonlinekflist' },
@@ -33,39 +31,32 @@ async function leastLoadedOnlineAgent(context: IExecutePaginationFunctions): Pro
 	return agent;
 }
 
-/**
- * Done in the operation's pagination step rather than in a preSend because the output has to say which agent was
- * chosen, and only this step both sees the choice and knows that WeChat accepted it.
- */
-async function createSession(
-	this: IExecutePaginationFunctions,
-	requestData: DeclarativeRestApiSettings.ResultOptions,
-): Promise<INodeExecutionData[]> {
-	const openid = requireOpenId(this, this.getNodeParameter('openId'));
-	const selection = this.getNodeParameter('agentSelection', 'specific') as AgentSelection;
-	const picked = selection === 'leastLoaded' ? await leastLoadedOnlineAgent(this) : undefined;
-	const kfAccount = picked?.kf_account ?? selectedKfAccount(this);
-
-	requestData.options.body = { kf_account: kfAccount, openid };
-	await makeWeChatRoutingRequest(this, requestData);
-
-	const json: IDataObject = { kf_account: kfAccount, openid, created: true };
-	if (picked !== undefined) {
-		json.selectedBy = 'leastLoaded';
-		json.accepted_case = picked.accepted_case;
-	}
-	return [{ json }];
-}
-
 export const option: INodePropertyOptions = {
 	name: 'Create',
 	value: 'create',
 	action: 'Create a session',
 	description: 'Hand a user to an agent, or to the least-loaded online agent (创建会话)',
-	routing: weChatRouting(
-		{ method: 'POST', url: '/customservice/kfsession/create' },
-		{ pagination: createSession },
-	),
+	routing: weChatOperation({
+		method: 'POST',
+		url: '/customservice/kfsession/create',
+		read: (context) => {
+			const openid = requireOpenId(context, context.getNodeParameter('openId'));
+			const selection = context.getNodeParameter('agentSelection', 'specific') as AgentSelection;
+			return { openid, chosen: selection === 'leastLoaded' ? undefined : selectedKfAccount(context) };
+		},
+		// The least-loaded agent is looked up here, not in read: the look-up is a request, and its answer is current.
+		run: async ({ openid, chosen }, send, context) => {
+			const picked = chosen === undefined ? await leastLoadedOnlineAgent(context) : undefined;
+			const kfAccount = chosen ?? picked?.kf_account ?? '';
+			await send({ body: { kf_account: kfAccount, openid } });
+			const json: IDataObject = { kf_account: kfAccount, openid, created: true };
+			if (picked !== undefined) {
+				json.selectedBy = 'leastLoaded';
+				json.accepted_case = picked.accepted_case;
+			}
+			return json;
+		},
+	}),
 };
 
 const properties: INodeProperties[] = [

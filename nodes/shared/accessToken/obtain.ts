@@ -6,25 +6,20 @@ import type {
 	IHttpRequestOptions,
 } from 'n8n-workflow';
 
-import { explainWeChatError, ipFromWhitelistError, weChatErrorMessage } from './errorCodes';
-import { redactSecrets } from './redact';
-import { hostOf, tooLongUrlText, urlUserInfoSecrets, webSchemeLength, webUrlProblem } from './webUrl';
+import { explainWeChatError, ipFromWhitelistError, weChatErrorMessage } from '../errorCodes';
+import { redactSecrets } from '../redact';
+import { hostOf, tooLongUrlText, urlUserInfoSecrets, webUrlProblem } from '../webUrl';
 
 /**
- * The access-token layer every WeChat call goes through.
- *
- * Why it exists: n8n refreshes a credential's token only when a request fails with HTTP 401, but WeChat answers a bad
- * or expired token with HTTP 200 and errcode 40001 / 40014 / 42001. So the package tracks the token's lifetime itself
- * and turns a rejected token into exactly one refresh and one retry:
- *
- * - n8n stores the token in the credential's hidden fields (`accessToken`, `renewAt`, `issuedFor`),
- *   shared by every execution and every n8n process;
- * - `authenticateWithAccessToken` (the credential's `authenticate`) refuses to send a token that is due for renewal,
- *   belongs to other settings, or was rejected by WeChat in this process: it throws an error shaped like an HTTP 401,
- *   which makes n8n call `preAuthentication`, save the new token and send the request again;
- * - `obtainAccessToken` (behind `preAuthentication`) is single-flight per AppID inside the process, so 50 items that
- *   start with an empty cache cause one token request; and a classic token fetched by one item is not immediately
- *   invalidated by the next item's fetch.
+ * Getting an access token: the credential's `preAuthentication`, which n8n calls when the credential has no token
+ * and when `authenticate` asks for a new one (use.ts). What it keeps in memory, and why each is needed:
+ * - `pendingTokenRequests`: single-flight per AppID and settings — 50 items that start with an empty credential cause
+ *   one token request, and a classic token fetched by one item is not invalidated by the next item's fetch;
+ * - `issuedTokens`: the last token fetched, handed to an execution that read the credential before n8n saved that
+ *   token (it would otherwise fetch again, and with the classic endpoint log out the token just issued);
+ * - `rejectedTokenHashes`: tokens WeChat answered 40001 / 40014 / 42001 for, never sent again;
+ * - `lastForcedRefreshAt`: the stable token's `force_refresh` at most once per 30 s.
+ * All of it is per n8n process; what every process shares is the token n8n saves in the credential.
  */
 
 export type TokenIssuer = 'stable' | 'classic' | 'external';
@@ -68,16 +63,6 @@ const pendingTokenRequests = new Map<string, Promise<IssuedToken>>();
 /** Hashes of tokens WeChat rejected in this process (kept as hashes: no reason to hold more secrets in memory). */
 const rejectedTokenHashes = new Set<string>();
 const lastForcedRefreshAt = new Map<string, number>();
-
-/** Thrown by `authenticate` to make n8n run `preAuthentication` and resend: n8n does that only for an HTTP 401. */
-export class AccessTokenRenewalNeeded extends Error {
-	readonly response = { status: 401 };
-
-	constructor() {
-		super('The WeChat access token needs renewing');
-		this.name = 'AccessTokenRenewalNeeded';
-	}
-}
 
 /** A token could not be obtained. Its message and description never contain the AppSecret or a token. */
 export class AccessTokenError extends Error {
@@ -155,40 +140,8 @@ export function markAccessTokenRejected(token: string): void {
 	rejectedTokenHashes.add(hash(token));
 }
 
-function isRejected(token: string): boolean {
+export function isRejected(token: string): boolean {
 	return rejectedTokenHashes.has(hash(token));
-}
-
-/** The token a request was sent with (`authenticate` puts it into the query string). */
-export function accessTokenOf(requestOptions: IHttpRequestOptions): string | undefined {
-	const token = (requestOptions.qs as IDataObject | undefined)?.access_token;
-	return typeof token === 'string' ? token : undefined;
-}
-
-/** The credential's `authenticate`: adds `access_token` to the query, or asks n8n to renew it first. */
-export async function authenticateWithAccessToken(
-	credentials: ICredentialDataDecryptedObject,
-	requestOptions: IHttpRequestOptions,
-): Promise<IHttpRequestOptions> {
-	const token = typeof credentials.accessToken === 'string' ? credentials.accessToken : '';
-	const renewAt = Number(credentials.renewAt ?? 0);
-	const issuedFor = credentials.issuedFor;
-	if (
-		!token ||
-		isRejected(token) ||
-		!(Date.now() < renewAt) ||
-		issuedFor !== tokenSettingsFingerprint(readTokenSettings(credentials))
-	) {
-		throw new AccessTokenRenewalNeeded();
-	}
-	// Mutated in place on purpose: the node reads back which token a failed request carried (see accessTokenOf).
-	requestOptions.qs = { ...(requestOptions.qs ?? {}), access_token: token };
-	// The API host belongs to the credential. Setting it here rather than through an expression in the node's
-	// requestDefaults spares n8n two expression evaluations per item, which dominate large runs.
-	if (!requestOptions.baseURL && webSchemeLength(requestOptions.url) === 0) {
-		requestOptions.baseURL = normalizeBaseUrl(credentials.baseUrl);
-	}
-	return requestOptions;
 }
 
 /** The credential's `preAuthentication`: a token for these settings, fetched at most once at a time per process. */
@@ -378,7 +331,10 @@ function tokenErrorFor(errcode: number, errmsg: string, settings: TokenSettings)
 	return new AccessTokenError(redactSecrets(message, secrets), redactSecrets(fix, secrets), errcode);
 }
 
-/** Test-only: forget everything this process knows about tokens. */
+/**
+ * Forgets everything this process knows about tokens, so that each test starts as a fresh n8n process would.
+ * @internal Not part of the package's API: left out of the published type declarations.
+ */
 export function resetAccessTokenCacheForTests(): void {
 	issuedTokens.clear();
 	pendingTokenRequests.clear();

@@ -1,0 +1,73 @@
+import type {
+	DeclarativeRestApiSettings,
+	IDataObject,
+	IExecutePaginationFunctions,
+	IHttpRequestOptions,
+	INodeExecutionData,
+	INodePropertyRouting,
+} from 'n8n-workflow';
+
+import { sendToWeChat } from '../transport/weChatApiRequest';
+
+/** What one request to the operation's endpoint carries; both are set afresh for every request. */
+export interface WeChatCall {
+	qs?: IDataObject;
+	/** A JSON object, or a `FormData` for multipart uploads. */
+	body?: IDataObject | FormData;
+}
+
+/** Sends one request to the operation's endpoint and returns WeChat's answer (errcode already checked). */
+export type SendToEndpoint = (call?: WeChatCall) => Promise<IDataObject>;
+
+export interface OperationSpec<Input> {
+	method: 'GET' | 'POST';
+	/** Path below the API base URL. */
+	url: string;
+	/**
+	 * This item's parameters, read and validated once, before anything is sent: a problem is reported with no request
+	 * made. Work that must not be repeated (a media upload) belongs here too: a token retry repeats only `send`.
+	 */
+	read: (context: IExecutePaginationFunctions) => Input | Promise<Input>;
+	/** The requests and the output items. Most operations send once; the chat export pages through windows. */
+	run: (
+		input: Input,
+		send: SendToEndpoint,
+		context: IExecutePaginationFunctions,
+	) => Promise<IDataObject | IDataObject[]>;
+}
+
+/**
+ * The routing of every operation: read the parameters once, send, shape the output — in one function n8n calls per
+ * item. n8n's declarative engine hands an operation's request to a `pagination` function (only when `send.paginate`
+ * is set), and that function is the one place where a request can be sent again, which the access-token retry needs;
+ * no preSend or postReceive step is used, so every parameter is read exactly once per item.
+ */
+export function weChatOperation<Input>(spec: OperationSpec<Input>): INodePropertyRouting {
+	return {
+		request: { method: spec.method, url: spec.url },
+		send: { paginate: true },
+		operations: {
+			async pagination(
+				this: IExecutePaginationFunctions,
+				requestData: DeclarativeRestApiSettings.ResultOptions,
+			): Promise<INodeExecutionData[]> {
+				const input = await spec.read(this);
+				const send: SendToEndpoint = async (call = {}) => {
+					const options = { ...requestData.options, qs: { ...call.qs }, body: call.body } as IHttpRequestOptions;
+					return await sendToWeChat(this, options, this.getItemIndex(), async () => {
+						const [item] = await this.makeRoutingRequest({ ...requestData, options });
+						return (item?.json ?? {}) as IDataObject;
+					});
+				};
+				const output = await spec.run(input, send, this);
+				return (Array.isArray(output) ? output : [output]).map((json) => ({ json }));
+			},
+		},
+	};
+}
+
+/** The entries of a list in WeChat's answer, one output item each; an absent list is an empty one. */
+export function listIn(answer: IDataObject, property: string): IDataObject[] {
+	const list = answer[property];
+	return Array.isArray(list) ? (list as IDataObject[]) : [];
+}
