@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { beforeEach, describe, test } from 'node:test';
 
+import { WeChatOfficialAccountApi } from '../../credentials/WeChatOfficialAccountApi.credentials';
 import { resetAccessTokenCacheForTests } from '../../nodes/shared/accessToken/obtain';
 import type { Emulator } from '../emulator/server';
 import { useEmulator } from '../harness/emulatorSuite';
@@ -146,6 +147,29 @@ describe('token requests', () => {
 			emulator.tokenCalls().map((call) => call.path),
 			['/cgi-bin/stable_token', '/cgi-bin/token'],
 		);
+	});
+});
+
+describe('what the process remembers', () => {
+	test('an execution that read the credential before the first token was saved gets that token, not a new one', async () => {
+		// n8n saves a fetched token in the credential, but an execution that loaded the credential just before that
+		// still sees it empty and asks again. With the classic source a second fetch would log out the first token,
+		// which other items are using right now.
+		const credentialType = new WeChatOfficialAccountApi();
+		const stale = { appId: emulator.appId, appSecret: emulator.appSecret, issuer: 'classic', baseUrl: emulator.baseUrl };
+		const helpers = {
+			helpers: {
+				httpRequest: async (options: { url: string; qs?: Record<string, string> }) => {
+					const url = new URL(options.url);
+					for (const [name, value] of Object.entries(options.qs ?? {})) url.searchParams.set(name, value);
+					return await (await fetch(url)).json();
+				},
+			},
+		};
+		const first = await credentialType.preAuthentication.call(helpers as never, { ...stale });
+		const second = await credentialType.preAuthentication.call(helpers as never, { ...stale });
+		assert.equal(emulator.tokenCalls().length, 1);
+		assert.equal(second.accessToken, first.accessToken);
 	});
 });
 

@@ -160,15 +160,17 @@ export function pushIdentity(scope: string, fields: PushFields): PushIdentity {
 	return { ok: true, key: memoryKey([scope, 'event', from, createTime, kind, eventKey]) };
 }
 
-/** For tests and the benchmark: the number of entries, their estimated bytes, and a way to start empty. */
+/** @internal For tests and the benchmark: the number of entries. Left out of the published type declarations. */
 export function deduplicationStoreSize(): number {
 	return entries.size;
 }
 
+/** @internal For tests: the estimated bytes of every entry. */
 export function deduplicationStoreBytes(): number {
 	return storedBytes;
 }
 
+/** @internal For tests and the benchmark: start as a fresh n8n process would, with nothing remembered. */
 export function clearDeduplicationStore(): void {
 	entries.clear();
 	expiryHeap.length = 0;
