@@ -93,6 +93,15 @@ export class WeChatOfficialAccountApi implements ICredentialType {
 				'Where WeChat\'s API is reached: the default, a backup or regional host (https://api2.weixin.qq.com, https://sh.api.weixin.qq.com, https://sz.api.weixin.qq.com, https://hk.api.weixin.qq.com), a forward proxy with a whitelisted IP, or a local emulator',
 		},
 		{
+			displayName: 'Backup API Base URL',
+			name: 'backupBaseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://api2.weixin.qq.com',
+			description:
+				'Optional: where a request goes again when the connection to the API Base URL could not be opened (nothing was sent), e.g. WeChat\'s backup host https://api2.weixin.qq.com. Empty: retried on the same host.',
+		},
+		{
 			displayName: 'Push Token (令牌)',
 			name: 'token',
 			type: 'string',

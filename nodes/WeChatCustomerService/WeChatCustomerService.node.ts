@@ -1,11 +1,58 @@
-import { NodeConnectionTypes, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	type INodeProperties,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
 
 import { openIdField } from './descriptions/openIdField';
 import { searchKfAccounts } from './methods/listSearch';
+import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RETRIES } from './transport/requestPolicy';
 import { accountFields, accountOperations } from './resources/account';
 import { chatRecordFields, chatRecordOperations } from './resources/chatRecord';
 import { messageFields, messageOperations } from './resources/message';
 import { sessionFields, sessionOperations } from './resources/session';
+
+/**
+ * The node's Options. n8n adds its own request options (Batching, Proxy, Timeout, Ignore SSL Issues) to every
+ * declarative node's collection of this name when it loads the node; these are the WeChat-specific ones
+ * (transport/requestPolicy.ts).
+ */
+const requestOptions: INodeProperties = {
+	displayName: 'Options',
+	name: 'requestOptions',
+	type: 'collection',
+	placeholder: 'Add option',
+	default: {},
+	options: [
+		{
+			displayName: 'Max Requests in Flight',
+			name: 'maxInFlight',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: DEFAULT_MAX_IN_FLIGHT,
+			description:
+				'How many requests of this credential this n8n process sends to WeChat at once; the other items wait their turn. Use Batching to space requests out in time as well.',
+		},
+		{
+			displayName: 'Retries',
+			name: 'maxRetries',
+			type: 'number',
+			typeOptions: { minValue: 0, maxValue: 10 },
+			default: DEFAULT_MAX_RETRIES,
+			description:
+				'How often a request is tried again, after about 1, 2, 4 … seconds, when WeChat answers 45011 (API 调用太频繁), when the connection could not be opened, or (for reads) when WeChat answers -1 (系统繁忙). Each retry is logged.',
+		},
+		{
+			displayName: 'Retry Sends When WeChat Is Busy',
+			name: 'retryBusySends',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether a send, create, update or delete is tried again after -1 (系统繁忙). WeChat may have carried it out before answering -1, so a message can arrive twice.',
+		},
+	],
+};
 
 export class WeChatCustomerService implements INodeType {
 	description: INodeTypeDescription = {
@@ -50,6 +97,7 @@ export class WeChatCustomerService implements INodeType {
 			...messageFields,
 			...sessionFields,
 			...chatRecordFields,
+			requestOptions,
 		],
 	};
 

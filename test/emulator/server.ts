@@ -131,6 +131,8 @@ export interface Emulator {
 	/** Empty state, no tokens, no faults, empty log, clock back to real time; appId/appSecret and options kept. */
 	reset(): void;
 	close(): Promise<void>;
+	/** The most API requests that were being answered at the same moment since the start or the last reset. */
+	readonly peakInFlight: number;
 }
 
 const ALL_ENDPOINTS: Endpoint[] = [
@@ -218,6 +220,13 @@ export class EmulatorServer implements Emulator {
 		this.tokens = new TokenService(() => this.state.now());
 		this.quotas = new DailyQuotas(() => this.state.now());
 		this.server = http.createServer((req, res) => {
+			// API requests being answered right now, and the most there ever were (admin calls do not count).
+			const counted = !(req.url ?? '').startsWith('/__emulator/');
+			if (counted) {
+				this.inFlight++;
+				this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+				res.once('close', () => this.inFlight--);
+			}
 			this.handle(req, res).catch((error: unknown) => {
 				if (!res.headersSent) {
 					res.writeHead(500, { 'content-type': 'text/plain' });
@@ -456,7 +465,13 @@ export class EmulatorServer implements Emulator {
 		this.quotas.setLimit(path, perDay);
 	}
 
+	/** The most API requests that were being answered at the same moment since the start or the last reset. */
+	peakInFlight = 0;
+
+	private inFlight = 0;
+
 	reset(): void {
+		this.peakInFlight = 0;
 		this.state.reset(this.initialSettings);
 		this.tokens.reset();
 		this.quotas.reset();

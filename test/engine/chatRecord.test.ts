@@ -485,6 +485,8 @@ describe('chatRecord.getAll validation and errors', () => {
 				startTime: '={{ $json.from }}',
 				endTime: '={{ $json.to }}',
 				returnAll: true,
+				// Retries of "system busy" are tested in requestPolicy.test.ts; here the failure itself.
+				requestOptions: { maxRetries: 0 },
 			},
 			continueOnFail: true,
 			items: [{ json: { from: iso(T0), to: iso(T0 + DAY) } }, { json: { from: 'soon', to: iso(T0) } }],
@@ -507,7 +509,12 @@ describe('chatRecord.getAll with Return All reads windows concurrently', () => {
 		const minimal = perDay.reduce((sum, n) => sum + Math.floor(n / 10000) + 1, 0);
 		emulator.injectFault({ path: PATH, kind: 'errcode', errcode: 45011 });
 
-		const result = await records({ startTime: iso(T0), endTime: iso(T0 + 7 * DAY), returnAll: true });
+		const result = await records({
+			startTime: iso(T0),
+			endTime: iso(T0 + 7 * DAY),
+			returnAll: true,
+			requestOptions: { maxRetries: 0 },
+		});
 
 		assert.equal(result.error?.message, 'WeChat error 45011 (API 调用太频繁，请稍候再试): API called too often');
 		assert.equal(result.items.length, 0);

@@ -7,6 +7,7 @@ import type {
 	INodePropertyRouting,
 } from 'n8n-workflow';
 
+import { readRequestPolicy } from '../transport/requestPolicy';
 import { sendToWeChat } from '../transport/weChatApiRequest';
 
 /** What one request to the operation's endpoint carries; both are set afresh for every request. */
@@ -23,6 +24,11 @@ export interface OperationSpec<Input> {
 	method: 'GET' | 'POST';
 	/** Path below the API base URL. */
 	url: string;
+	/**
+	 * A read changes nothing at WeChat, so "system busy" (-1) may be retried; a write is retried after -1 only when
+	 * the user accepts a possible repeat (requestPolicy.ts). Reads are GETs, and the chat-record query.
+	 */
+	reads?: boolean;
 	/**
 	 * This item's parameters, read and validated once, before anything is sent: a problem is reported with no request
 	 * made. Work that must not be repeated (a media upload) belongs here too: a token retry repeats only `send`.
@@ -52,12 +58,22 @@ export function weChatOperation<Input>(spec: OperationSpec<Input>): INodePropert
 				requestData: DeclarativeRestApiSettings.ResultOptions,
 			): Promise<INodeExecutionData[]> {
 				const input = await spec.read(this);
+				const policy = readRequestPolicy(
+					this.getNodeParameter('requestOptions', {}) as IDataObject,
+					spec.reads ?? spec.method === 'GET',
+				);
 				const send: SendToEndpoint = async (call = {}) => {
 					const options = { ...requestData.options, qs: { ...call.qs }, body: call.body } as IHttpRequestOptions;
-					return await sendToWeChat(this, options, this.getItemIndex(), async () => {
-						const [item] = await this.makeRoutingRequest({ ...requestData, options });
-						return (item?.json ?? {}) as IDataObject;
-					});
+					return await sendToWeChat(
+						this,
+						options,
+						this.getItemIndex(),
+						async () => {
+							const [item] = await this.makeRoutingRequest({ ...requestData, options });
+							return (item?.json ?? {}) as IDataObject;
+						},
+						policy,
+					);
 				};
 				const output = await spec.run(input, send, this);
 				return (Array.isArray(output) ? output : [output]).map((json) => ({ json }));

@@ -8,6 +8,7 @@ import type {
 
 import { explainWeChatError, ipFromWhitelistError, weChatErrorMessage } from '../errorCodes';
 import { redactSecrets } from '../redact';
+import { failedBeforeSending } from '../neverSent';
 import { hostOf, tooLongUrlText, urlUserInfoSecrets, webUrlProblem } from '../webUrl';
 
 /**
@@ -30,6 +31,8 @@ export interface TokenSettings {
 	issuer: TokenIssuer;
 	externalTokenUrl: string;
 	baseUrl: string;
+	/** Where a token request goes again when the base URL could not be reached at all; '' for none. */
+	backupBaseUrl: string;
 }
 
 /** The hidden credential fields n8n saves after `preAuthentication`. */
@@ -86,6 +89,7 @@ export function readTokenSettings(credentials: ICredentialDataDecryptedObject): 
 		issuer,
 		externalTokenUrl: String(credentials.externalTokenUrl ?? '').trim(),
 		baseUrl: normalizeBaseUrl(credentials.baseUrl),
+		backupBaseUrl: String(credentials.backupBaseUrl ?? '').trim() ? normalizeBaseUrl(credentials.backupBaseUrl) : '',
 	};
 }
 
@@ -274,9 +278,21 @@ async function callTokenEndpoint(
 	defaultLifetimeS?: number,
 ): Promise<IssuedToken> {
 	const host = hostOf(request.url) ?? 'the token service';
-	const response = (await context.helpers
-		.httpRequest({ ...request, json: true, timeout: TOKEN_REQUEST_TIMEOUT_MS })
-		.catch(async (error: unknown) => await Promise.reject(unreachable(error, host, settings)))) as IDataObject;
+	const send = async (options: IHttpRequestOptions) =>
+		await context.helpers.httpRequest({ ...options, json: true, timeout: TOKEN_REQUEST_TIMEOUT_MS });
+	// WeChat's own hosts only: a central token service has no backup host.
+	const backupUrl =
+		settings.backupBaseUrl && request.url.startsWith(settings.baseUrl)
+			? settings.backupBaseUrl + request.url.slice(settings.baseUrl.length)
+			: '';
+	const response = (await send(request).catch(async (error: unknown) =>
+		backupUrl && failedBeforeSending(error)
+			? await send({ ...request, url: backupUrl }).catch(
+					async (backupError: unknown) =>
+						await Promise.reject(unreachable(backupError, hostOf(backupUrl) ?? 'the backup host', settings)),
+				)
+			: await Promise.reject(unreachable(error, host, settings)),
+	)) as IDataObject;
 
 	if (typeof response !== 'object' || response === null) {
 		throw new AccessTokenError(

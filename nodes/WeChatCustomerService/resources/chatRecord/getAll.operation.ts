@@ -247,6 +247,7 @@ export const option: INodePropertyOptions = {
 	routing: weChatOperation({
 		method: 'POST',
 		url: '/customservice/msgrecord/getmsglist',
+		reads: true,
 		// Everything is checked before the first request.
 		read: (context): ExportRequest => ({
 			...readChatRecordRange(context),
