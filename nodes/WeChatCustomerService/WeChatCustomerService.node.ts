@@ -5,7 +5,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { openIdField } from './descriptions/openIdField';
+import { openIdField, openIdSourceFields } from './descriptions/openIdField';
 import { searchKfAccounts } from './methods/listSearch';
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RETRIES } from './transport/requestPolicy';
 import { accountFields, accountOperations } from './resources/account';
@@ -92,6 +92,7 @@ export class WeChatCustomerService implements INodeType {
 			messageOperations,
 			sessionOperations,
 			chatRecordOperations,
+			...openIdSourceFields,
 			openIdField,
 			...accountFields,
 			...messageFields,

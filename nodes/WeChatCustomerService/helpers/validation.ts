@@ -59,6 +59,27 @@ export function requireOpenId(context: IExecuteSingleFunctions, value: unknown):
 	return openId;
 }
 
+/**
+ * The OpenID an operation is about: the User OpenID parameter, or (messages, Recipient = Input Item Field) the named
+ * field of the input item, read without evaluating any expression.
+ */
+export function requireRecipient(context: IExecuteSingleFunctions): string {
+	if (context.getNodeParameter('openIdSource', 'parameter') !== 'inputField') {
+		return requireOpenId(context, context.getNodeParameter('openId', ''));
+	}
+	const field = String(context.getNodeParameter('openIdInputField', 'openid')).trim();
+	const json = context.getInputData().json;
+	const value = Object.prototype.hasOwnProperty.call(json, field) ? json[field] : undefined;
+	if (typeof value !== 'string' || value.trim() === '') {
+		fail(
+			context,
+			`The input item has no OpenID in its field "${field}"`,
+			'Set OpenID Field Name to the field that holds the follower\'s OpenID (e.g. FromUserName from the WeChat Customer Service Trigger), or choose Recipient: User OpenID and map it.',
+		);
+	}
+	return requireOpenId(context, value);
+}
+
 export function requireText(
 	context: IExecuteSingleFunctions,
 	value: unknown,

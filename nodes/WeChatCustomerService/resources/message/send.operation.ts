@@ -8,7 +8,7 @@ import {
 
 import { kfAccountLocator } from '../../descriptions/kfAccountLocator';
 import { weChatOperation } from '../../helpers/operation';
-import { requireKfAccount, requireOpenId } from '../../helpers/validation';
+import { requireKfAccount, requireRecipient } from '../../helpers/validation';
 import {
 	buildMessagePayload,
 	MEDIA_MESSAGE_TYPES,
@@ -29,7 +29,7 @@ function sendAsAccount(context: IExecuteSingleFunctions): string {
 
 /** The message WeChat gets, validated; media from binary data is uploaded here, once, before the send. */
 async function messageOf(context: IExecuteSingleFunctions): Promise<IDataObject> {
-	const touser = requireOpenId(context, context.getNodeParameter('openId', ''));
+	const touser = requireRecipient(context);
 	const msgtype = requireMessageType(context, context.getNodeParameter('msgType', ''));
 	const kfAccount = sendAsAccount(context);
 	// Last, because it may upload media: everything above must be valid first.

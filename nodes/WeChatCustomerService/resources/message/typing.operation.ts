@@ -7,7 +7,7 @@ import {
 } from 'n8n-workflow';
 
 import { weChatOperation } from '../../helpers/operation';
-import { requireOpenId } from '../../helpers/validation';
+import { requireRecipient } from '../../helpers/validation';
 
 const COMMANDS = ['Typing', 'CancelTyping'];
 
@@ -31,7 +31,7 @@ export const option: INodePropertyOptions = {
 		method: 'POST',
 		url: '/cgi-bin/message/custom/typing',
 		read: (context) => ({
-			touser: requireOpenId(context, context.getNodeParameter('openId', '')),
+			touser: requireRecipient(context),
 			command: requireCommand(context),
 		}),
 		run: async (typing, send) => {

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+
+import { Expression } from 'n8n-workflow';
+
+import type { Emulator } from '../emulator/server';
+import { useEmulator } from '../harness/emulatorSuite';
+import { EngineHarness } from '../harness/engine';
+
+/**
+ * What a bulk send costs per item in expression evaluations, counted through n8n's real declarative engine. In the
+ * real n8n an evaluation is the most expensive step of an item (an isolated sandbox call), so every one the node adds
+ * shows in a 10,000-item send. n8n's engine evaluates each set parameter twice per item whatever the node does (its
+ * property walk and `resolveBaseUrl`); the node's own share must be one read per parameter.
+ */
+
+let emulator: Emulator;
+useEmulator((started) => (emulator = started));
+
+const ITEMS = 10;
+let evaluations: string[] = [];
+const prototype = Expression.prototype as unknown as {
+	resolveSimpleParameterValue: (value: unknown, ...rest: unknown[]) => unknown;
+};
+const original = prototype.resolveSimpleParameterValue;
+beforeEach(() => {
+	evaluations = [];
+	prototype.resolveSimpleParameterValue = function (this: unknown, value: unknown, ...rest: unknown[]) {
+		if (typeof value === 'string' && value.startsWith('=')) evaluations.push(value);
+		return original.call(this, value, ...rest);
+	};
+});
+afterEach(() => (prototype.resolveSimpleParameterValue = original));
+
+function followers(): Array<{ json: { openid: string } }> {
+	return Array.from({ length: ITEMS }, (_, index) => {
+		const openid = `oCostFollower${String(index).padStart(15, '0')}`;
+		emulator.addFollower(openid);
+		emulator.userMessage(openid);
+		return { json: { openid } };
+	});
+}
+
+async function send(parameters: Record<string, string>): Promise<void> {
+	const harness = new EngineHarness({ appId: emulator.appId, appSecret: emulator.appSecret, baseUrl: emulator.baseUrl });
+	const result = await harness.runNode({
+		parameters: { resource: 'message', operation: 'send', msgType: 'text', content: 'Hello', ...parameters },
+		items: followers(),
+	});
+	assert.equal(result.items.filter((item) => item.json.sent === true).length, ITEMS, String(result.error?.message));
+}
+
+describe('expression evaluations per item of Message → Send', () => {
+	test('User OpenID {{ $json.openid }}: three per item — two by n8n’s engine, one read by the node', async () => {
+		await send({ openId: '={{ $json.openid }}' });
+		assert.equal(evaluations.length, 3 * ITEMS, evaluations.slice(0, 6).join(' | '));
+		assert.ok(evaluations.every((value) => value === '={{ $json.openid }}'));
+	});
+
+	test('Recipient = Input Item Field: none at all', async () => {
+		await send({ openIdSource: 'inputField', openIdInputField: 'openid' });
+		assert.deepEqual(evaluations, []);
+		assert.equal(emulator.apiCalls('/cgi-bin/message/custom/send').length, ITEMS);
+	});
+
+	test('a mapped text costs the same three as the OpenID, and nothing else is evaluated', async () => {
+		await send({ openIdSource: 'inputField', content: '=Hello {{ $json.openid }}' });
+		assert.equal(evaluations.length, 3 * ITEMS);
+		assert.deepEqual(
+			emulator.apiCalls('/cgi-bin/message/custom/send').map((call) => (call.json as { text: { content: string } }).text.content)[0],
+			'Hello oCostFollower000000000000000',
+		);
+	});
+});
+
+test('Recipient = Input Item Field: a missing field fails the item with what to set, before any request', async () => {
+	const harness = new EngineHarness({ appId: emulator.appId, appSecret: emulator.appSecret, baseUrl: emulator.baseUrl });
+	const result = await harness.runNode({
+		parameters: {
+			resource: 'message',
+			operation: 'send',
+			msgType: 'text',
+			content: 'Hello',
+			openIdSource: 'inputField',
+			openIdInputField: 'FromUserName',
+		},
+		items: [{ json: { openid: 'oSomeone' } }],
+	});
+	assert.equal(result.error?.message, 'The input item has no OpenID in its field "FromUserName"');
+	assert.equal(emulator.apiCalls('/cgi-bin/message/custom/send').length, 0);
+});
