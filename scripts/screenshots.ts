@@ -7,27 +7,18 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 
-const ROOT = path.resolve(__dirname, '..');
+import { loginRequest } from './n8n/lib/n8nInternals';
+import { ROOT } from './n8n/lib/packageUnderTest';
+import { freePort } from './n8n/lib/ports';
+
 const IMAGES = path.join(ROOT, 'docs', 'images');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OWNER = { email: 'demo@example.com', password: 'Demo-Passw0rd' };
 const ESCALATION_WORKFLOW = 'wechatCsEscalation';
 const SEND_NODE = 'Automatic Answer';
-
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as net.AddressInfo;
-			server.close(() => resolve(port));
-		});
-	});
-}
 
 /** Starts `npm run dev`'s script and resolves with the editor's URL once n8n is ready. */
 async function startDev(port: number) {
@@ -63,9 +54,8 @@ async function startDev(port: number) {
 
 async function logIn(page: Page, baseUrl: string): Promise<void> {
 	// The same call the sign-in form makes; the session cookie lands in the browser context.
-	const response = await page.request.post(`${baseUrl}/rest/login`, {
-		data: { emailOrLdapLoginId: OWNER.email, password: OWNER.password },
-	});
+	const login = loginRequest(OWNER);
+	const response = await page.request.post(`${baseUrl}${login.path}`, { data: login.body });
 	if (!response.ok()) throw new Error(`log-in answered HTTP ${response.status()}`);
 }
 

@@ -2,7 +2,7 @@ import axios from 'axios';
 
 import { EngineHarness } from '../../test/harness/engine';
 import { engineServicesReady } from '../../test/harness/services';
-import { startEmulatorProcess } from './emulatorProcess';
+import { startEmulator } from '../n8n/lib/emulator';
 import { detail, report, runScenario, timed } from './scenario';
 
 /**
@@ -15,7 +15,7 @@ const SEND = '/cgi-bin/message/custom/send';
 
 runScenario(async () => {
 	await engineServicesReady();
-	const emulator = await startEmulatorProcess();
+	const emulator = await startEmulator();
 	try {
 		const openids = Array.from({ length: FOLLOWERS }, (_, index) => `o_bulk_${String(index).padStart(5, '0')}`);
 		await emulator.admin('seed', { followers: openids });

@@ -2,7 +2,7 @@ import axios from 'axios';
 
 import { EngineHarness } from '../../test/harness/engine';
 import { engineServicesReady } from '../../test/harness/services';
-import { startEmulatorProcess, type EmulatorProcess } from './emulatorProcess';
+import { type EmulatorProcess, startEmulator } from '../n8n/lib/emulator';
 import { detail, report, runScenario, timed } from './scenario';
 
 /**
@@ -46,7 +46,7 @@ async function rawExport(emulator: EmulatorProcess, start: number): Promise<{ re
 
 runScenario(async () => {
 	await engineServicesReady();
-	const emulator = await startEmulatorProcess();
+	const emulator = await startEmulator();
 	try {
 		const start = Math.floor(Date.now() / 1000 / DAY) * DAY - 8 * DAY;
 		const total = WEIGHTS.reduce((sum, weight) => sum + weight, 0);

@@ -1,3 +1,5 @@
+import { installSignalHandlers } from '../n8n/lib/processes';
+
 /**
  * What every scenario script shares: it prints detail lines to stderr for the reader, and its figures as one JSON
  * line on stdout (`RESULT {...}`), which bench.ts collects.
@@ -17,6 +19,8 @@ export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; va
 }
 
 export function runScenario(main: () => Promise<void>): void {
+	// The emulator runs in a process group of its own: Ctrl-C or an exit must stop it explicitly.
+	installSignalHandlers();
 	main().then(
 		() => process.exit(0),
 		(error: unknown) => {

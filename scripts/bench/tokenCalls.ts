@@ -2,7 +2,7 @@ import type { INode } from 'n8n-workflow';
 
 import { EngineHarness, NODE_TYPE } from '../../test/harness/engine';
 import { engineServicesReady } from '../../test/harness/services';
-import { startEmulatorProcess } from './emulatorProcess';
+import { startEmulator } from '../n8n/lib/emulator';
 import { detail, report, runScenario, timed } from './scenario';
 
 /**
@@ -16,7 +16,7 @@ const NODES_PER_WORKFLOW = 5;
 
 runScenario(async () => {
 	await engineServicesReady();
-	const emulator = await startEmulatorProcess();
+	const emulator = await startEmulator();
 	try {
 		const openids = Array.from({ length: ITEMS_PER_EXECUTION }, (_, index) => `o_bench_user_${index}`);
 		await emulator.admin('seed', { followers: openids });

@@ -10,34 +10,23 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { startEmulator } from './lib/emulator';
 import {
 	configuredExamples,
-	executionData,
-	push,
-	subscribeEvent,
-	textMessage,
-	TRIGGER_NODE,
-	triggerUrl,
-	waitForExecutions,
-} from './examples';
-import {
-	buildAndPack,
 	CREDENTIAL_ID,
 	CREDENTIAL_NAME,
 	emulatorCredential,
-	ensureN8n,
-	installSignalHandlers,
-	type LoggedApiRequest,
-	N8nInstance,
-	n8nVersionFrom,
-	shutdown,
-	startEmulator,
-	startReceiver,
-	waitFor,
-} from './runN8n';
-
-/** A tiny JPEG (start and end markers around a JFIF header): WeChat, and the emulator, judge uploads by type and size. */
-const WELCOME_JPEG = Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex');
+	SAMPLE_JPEG,
+	TRIGGER_NODE,
+	triggerUrl,
+} from './lib/fixtures';
+import { readGuardLog } from './lib/loopbackGuard';
+import { ensureN8n, n8nVersionFrom } from './lib/n8nInstall';
+import { N8nInstance } from './lib/n8nInstance';
+import { buildAndPack } from './lib/packageUnderTest';
+import { installSignalHandlers, shutdown } from './lib/processes';
+import { push, subscribeEvent, textMessage } from './lib/pushes';
+import { startReceiver } from './lib/receiver';
 
 interface DemoAccount {
 	recentFollowers: string[];
@@ -72,7 +61,7 @@ async function main(): Promise<void> {
 		const demo = seeded.demo;
 		const imageServer = await startReceiver((request) =>
 			request.path === '/brand/welcome.jpg'
-				? { type: 'image/jpeg', body: WELCOME_JPEG }
+				? { type: 'image/jpeg', body: SAMPLE_JPEG }
 				: { status: 404, type: 'text/plain', body: 'not found' },
 		);
 		const groupBot = await startReceiver();
@@ -100,16 +89,7 @@ async function main(): Promise<void> {
 		await instance.start();
 		const escalationUrl = triggerUrl(instance, examples.escalation);
 		const welcomeUrl = triggerUrl(instance, examples.welcome);
-		// Activation can finish a moment after readiness: wait until the trigger answers.
-		await waitFor(
-			'the escalation trigger to be registered',
-			async () =>
-				(await fetch(`${escalationUrl}?ping=1`, { signal: AbortSignal.timeout(3_000) })).status === 404
-					? undefined
-					: true,
-			60_000,
-			500,
-		);
+		await instance.waitForWebhook(escalationUrl);
 
 		await emulator.admin('clear-log', {});
 		const [wantsHuman, asksHours, wantsHumanLate] = [
@@ -135,15 +115,15 @@ async function main(): Promise<void> {
 		let escalationRuns = 0;
 		for (const conversation of conversations) {
 			await conversation.before?.();
-			const before = (await emulator.admin<{ requests: LoggedApiRequest[] }>('log')).requests.length;
+			const before = (await emulator.apiLog()).length;
 			await emulator.admin('user-message', { openid: conversation.openid });
 			const delivery = await push(escalationUrl, emulator.appId, textMessage(conversation.openid, conversation.text));
 			const answered = delivery.deliveries[delivery.deliveries.length - 1];
 			if (answered.status !== 200)
 				throw new Error(`the trigger answered HTTP ${answered.status ?? answered.error}: ${answered.body}`);
 			escalationRuns += 1;
-			await waitForExecutions(instance, examples.escalation.id, escalationRuns);
-			const calls = (await emulator.admin<{ requests: LoggedApiRequest[] }>('log')).requests.slice(before);
+			await instance.internals.waitForExecutions(examples.escalation.id, escalationRuns);
+			const calls = (await emulator.apiLog()).slice(before);
 			const session = calls.find((call) => call.path === '/customservice/kfsession/create');
 			const sent = calls.filter((call) => call.path === '/cgi-bin/message/custom/send');
 			const reply = sent.map((call) => (call.json as { text?: { content?: string } }).text?.content ?? '').join(' / ');
@@ -175,16 +155,16 @@ async function main(): Promise<void> {
 
 		const newcomer = 'oDemoNewFollowerWelcome00001';
 		await emulator.admin('seed', { followers: [newcomer] });
-		const beforeWelcome = (await emulator.admin<{ requests: LoggedApiRequest[] }>('log')).requests.length;
+		const beforeWelcome = (await emulator.apiLog()).length;
 		await push(welcomeUrl, emulator.appId, subscribeEvent(newcomer));
-		const [welcomeExecution] = await waitForExecutions(instance, examples.welcome.id, 1);
-		const welcomeCalls = (await emulator.admin<{ requests: LoggedApiRequest[] }>('log')).requests.slice(beforeWelcome);
+		const [welcomeExecution] = await instance.internals.waitForExecutions(examples.welcome.id, 1);
+		const welcomeCalls = (await emulator.apiLog()).slice(beforeWelcome);
 		const welcomeText = welcomeCalls
 			.filter((call) => call.path === '/cgi-bin/message/custom/send')
 			.map((call) => call.json as { msgtype: string; text?: { content: string }; image?: { media_id: string } });
 		const upload = welcomeCalls.find((call) => call.path === '/cgi-bin/media/upload');
 		const uploadedFile = upload?.multipart?.files[0];
-		const welcomeRun = await executionData(instance, welcomeExecution.id);
+		const welcomeRun = await instance.internals.executionData(welcomeExecution.id);
 
 		// The account.
 		const exportItems = exportRun.items("Get Yesterday's Chat Records");
@@ -224,7 +204,7 @@ async function main(): Promise<void> {
 			alertLine,
 		);
 
-		const leaks = await instance.nonLoopbackConnections();
+		const { attempts: leaks } = await readGuardLog(instance.netLogFile);
 		lines.push(
 			'',
 			leaks.length === 0

@@ -5,48 +5,28 @@
  * at once. Runs until Ctrl-C, then stops n8n and the emulator and removes the temporary n8n folder (KEEP_N8N=1 keeps
  * it). `--n8n-version 1.123.81` (or N8N_VERSION) runs the last n8n 1.x instead of 2.41.0.
  */
-import net from 'node:net';
 import path from 'node:path';
 
-import { configuredExamples, OFFICIAL_ACCOUNT, triggerUrl } from './examples';
+import { startEmulator } from './lib/emulator';
 import {
-	buildAndPack,
+	configuredExamples,
 	CREDENTIAL_ID,
 	CREDENTIAL_NAME,
 	emulatorCredential,
 	ENCODING_AES_KEY,
-	ensureN8n,
-	fetchWithTimeout,
-	installSignalHandlers,
-	N8nInstance,
-	n8nVersionFrom,
 	PUSH_TOKEN,
-	shutdown,
-	startEmulator,
-	startReceiver,
-} from './runN8n';
+	SAMPLE_JPEG,
+	triggerUrl,
+} from './lib/fixtures';
+import { ensureN8n, n8nVersionFrom } from './lib/n8nInstall';
+import { N8nInstance } from './lib/n8nInstance';
+import { buildAndPack } from './lib/packageUnderTest';
+import { portIsFree } from './lib/ports';
+import { installSignalHandlers, shutdown } from './lib/processes';
+import { OFFICIAL_ACCOUNT } from './lib/pushes';
+import { startReceiver } from './lib/receiver';
 
 const OWNER = { email: 'demo@example.com', password: 'Demo-Passw0rd', firstName: 'Demo', lastName: 'Owner' };
-const WELCOME_JPEG = Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex');
-
-function portIsFree(port: number): Promise<boolean> {
-	return new Promise((resolve) => {
-		const server = net.createServer();
-		server.once('error', () => resolve(false));
-		server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-	});
-}
-
-/** First start of a fresh n8n: create the owner through the same REST call the setup screen makes. */
-async function setUpOwner(baseUrl: string): Promise<void> {
-	const response = await fetchWithTimeout(
-		`${baseUrl}/rest/owner/setup`,
-		{ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER) },
-		15_000,
-	);
-	if (!response.ok)
-		throw new Error(`owner set-up answered HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`);
-}
 
 async function main(): Promise<void> {
 	installSignalHandlers((signal) => process.stdout.write(`\n${signal}: stopping n8n and the emulator…\n`));
@@ -67,7 +47,7 @@ async function main(): Promise<void> {
 		const seeded = await emulator.admin<{ demo: { recentFollowers: string[] } }>('seed', { demo: true });
 		const imageServer = await startReceiver((request) =>
 			request.path === '/brand/welcome.jpg'
-				? { type: 'image/jpeg', body: WELCOME_JPEG }
+				? { type: 'image/jpeg', body: SAMPLE_JPEG }
 				: { status: 404, type: 'text/plain', body: 'not found' },
 		);
 		const groupBot = await startReceiver((request) => {
@@ -93,7 +73,10 @@ async function main(): Promise<void> {
 			n8n.preserve();
 			void shutdown().finally(() => process.exit(1));
 		});
-		await setUpOwner(n8n.baseUrl);
+		// First start of a fresh n8n: create the owner through the same call the set-up screen makes.
+		const owner = await n8n.internals.setUpOwner(OWNER);
+		if (owner.status !== 200)
+			throw new Error(`owner set-up answered HTTP ${owner.status}: ${owner.text.slice(0, 300)}`);
 
 		const escalationUrl = triggerUrl(n8n, examples.escalation);
 		const samplePush = {

@@ -1,10 +1,10 @@
 /**
- * Loaded into the real n8n with `node --require` by scripts/n8n/runN8n.ts (plain CommonJS because n8n runs on its own
- * Node without tsx). It proves the "nothing leaves loopback" claim from inside the process instead of trusting it:
- * every outgoing TCP/TLS/HTTP connection (all of them go through net.Socket#connect, fetch and axios included), every
- * DNS lookup and every UDP datagram to anything that is not loopback is written to the file in N8N_E2E_NET_LOG and
- * refused before a packet is sent. The e2e test asserts that file lists nothing, after a positive control proved that
- * a deliberate non-loopback request from a workflow does get recorded.
+ * Loaded into the real n8n with `node --require` (see scripts/n8n/lib/loopbackGuard.ts); plain CommonJS because n8n
+ * runs on its own Node without tsx. It proves the "nothing leaves loopback" claim from inside the process instead of
+ * trusting it: every outgoing TCP/TLS/HTTP connection (all of them go through net.Socket#connect, fetch and axios
+ * included), every DNS lookup and every UDP datagram to anything that is not loopback is written to the file in
+ * N8N_E2E_NET_LOG and refused before a packet is sent. The e2e test asserts that file lists nothing, after a positive
+ * control proved that a deliberate non-loopback request from a workflow does get recorded.
  */
 'use strict';
 
