@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 
-import { ensureN8n, installSignalHandlers, n8nVersionFrom, onShutdown } from '../n8n/runN8n';
+import { ensureN8n, n8nVersionFrom } from '../n8n/lib/n8nInstall';
+import { installSignalHandlers, onShutdown } from '../n8n/lib/processes';
 
 /**
  * `npm run bench`: each scenario runs in a process of its own (its baseline measured in the same process and run),

@@ -5,30 +5,17 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { buildPush, type BuiltPush } from '../../test/emulator/pushSender';
-import {
-	buildAndPack,
-	CREDENTIAL_ID,
-	CREDENTIAL_NAME,
-	CREDENTIAL_TYPE,
-	ENCODING_AES_KEY,
-	emulatorCredential,
-	ensureN8n,
-	installSignalHandlers,
-	N8nInstance,
-	n8nVersionFrom,
-	onShutdown,
-	PUSH_TOKEN,
-	shutdown,
-	sleep,
-	TRIGGER_TYPE,
-	waitFor,
-	type WorkflowJson,
-} from '../n8n/runN8n';
+import { CREDENTIAL_ID, CREDENTIAL_NAME, ENCODING_AES_KEY, emulatorCredential, PUSH_TOKEN } from '../n8n/lib/fixtures';
+import { ensureN8n, n8nVersionFrom } from '../n8n/lib/n8nInstall';
+import { N8nInstance, type WorkflowJson } from '../n8n/lib/n8nInstance';
+import { buildAndPack, CREDENTIAL_TYPE, TRIGGER_TYPE } from '../n8n/lib/packageUnderTest';
+import { installSignalHandlers, onShutdown, shutdown } from '../n8n/lib/processes';
+import { sleep, waitFor } from '../n8n/lib/waits';
 import { detail, report } from './scenario';
 
 /**
  * push-n8n: valid safe-mode pushes per second handled by this package's trigger inside the real n8n (`n8n start`,
- * sqlite, the offline loopback set-up of scripts/n8n/runN8n.ts, the package built, packed and installed as n8n's
+ * sqlite, the offline loopback set-up of scripts/n8n/lib/n8nInstance.ts, the package built, packed and installed as n8n's
  * community-package installer does), against n8n's own Webhook node receiving the same kind of requests in a second
  * published workflow of the same n8n instance, in the same run.
  *
