@@ -2,14 +2,24 @@ import axios from 'axios';
 
 import { EngineHarness } from '../../test/harness/engine';
 import { engineServicesReady } from '../../test/harness/services';
+import { DEFAULT_MAX_IN_FLIGHT } from '../../nodes/WeChatCustomerService/transport/requestPolicy';
 import { startEmulator } from '../n8n/lib/emulator';
 import { detail, report, runScenario, timed } from './scenario';
 
 /**
  * bulk-send: Message → Send of a text to 10,000 followers through n8n's engine, against axios (the HTTP library
- * under n8n's request helpers) sending the same 10,000 requests with the same concurrency the engine uses: n8n's
- * declarative nodes start every item's request at once.
+ * under n8n's request helpers) sending the same 10,000 requests with the same number in flight as the node: its
+ * default Max Requests in Flight (20 per credential), so both sides press WeChat equally hard.
  */
+/** Runs `work` for every value with at most `limit` running at once. */
+async function inFlight<T>(limit: number, values: T[], work: (value: T) => Promise<void>): Promise<void> {
+	let next = 0;
+	const worker = async () => {
+		while (next < values.length) await work(values[next++]);
+	};
+	await Promise.all(Array.from({ length: limit }, worker));
+}
+
 const FOLLOWERS = Number(process.env.BENCH_FOLLOWERS ?? 10_000);
 const SEND = '/cgi-bin/message/custom/send';
 
@@ -53,16 +63,14 @@ runScenario(async () => {
 
 			const baseline = await timed(
 				async () =>
-					await Promise.all(
-						openids.map(async (touser) => {
-							const { data } = await axios.post<{ errcode: number }>(
-								`${emulator.baseUrl}${SEND}`,
-								{ touser, msgtype: 'text', text: { content: parameters.content } },
-								{ params: { access_token: tokenAnswer.access_token } },
-							);
-							if (data.errcode !== 0) throw new Error(`raw send failed: ${data.errcode}`);
-						}),
-					),
+					await inFlight(DEFAULT_MAX_IN_FLIGHT, openids, async (touser) => {
+						const { data } = await axios.post<{ errcode: number }>(
+							`${emulator.baseUrl}${SEND}`,
+							{ touser, msgtype: 'text', text: { content: parameters.content } },
+							{ params: { access_token: tokenAnswer.access_token } },
+						);
+						if (data.errcode !== 0) throw new Error(`raw send failed: ${data.errcode}`);
+					}),
 			);
 			raw.push(baseline.ms);
 		}
