@@ -46,7 +46,8 @@ export interface OperationSpec<Input> {
  * The routing of every operation: read the parameters once, send, shape the output — in one function n8n calls per
  * item. n8n's declarative engine hands an operation's request to a `pagination` function (only when `send.paginate`
  * is set), and that function is the one place where a request can be sent again, which the access-token retry needs;
- * no preSend or postReceive step is used, so every parameter is read exactly once per item.
+ * no preSend or postReceive step is used, so the node reads every parameter once per item (n8n's engine evaluates
+ * each set parameter twice more by itself: test/engine/perItemCost.test.ts).
  */
 export function weChatOperation<Input>(spec: OperationSpec<Input>): INodePropertyRouting {
 	return {
