@@ -21,8 +21,12 @@ interface RequestContext {
 	logger: { warn(message: string): void };
 }
 
-/** A read (list, get, chat records) may be retried after "system busy"; see requestPolicy.ts. */
-const READ_POLICY = readRequestPolicy({}, true);
+/**
+ * Calls outside an operation's own request — account lists, the least-loaded-agent look-up, media uploads — may be
+ * retried after "system busy": none of them reaches a user (an upload repeated only makes another temporary media_id).
+ * See requestPolicy.ts.
+ */
+const CALL_POLICY = readRequestPolicy({}, true);
 
 /**
  * The one path every WeChat call takes, from an operation (helpers/operation.ts) or from anywhere else: it waits for
@@ -37,7 +41,7 @@ export async function sendToWeChat(
 	requestOptions: IHttpRequestOptions,
 	itemIndex: number,
 	send: () => Promise<IDataObject>,
-	policy: RequestPolicy = READ_POLICY,
+	policy: RequestPolicy = CALL_POLICY,
 ): Promise<IDataObject> {
 	const credentialKey = context.getNode().credentials?.[CREDENTIAL_NAME]?.id ?? CREDENTIAL_NAME;
 	return await withInFlightLimit(credentialKey, policy.maxInFlight, async () => {
