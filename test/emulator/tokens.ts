@@ -75,7 +75,7 @@ export class TokenService {
 		if (this.classicCurrent && this.classicCurrent.graceUntil === undefined) {
 			this.classicCurrent.graceUntil = Math.min(this.classicCurrent.expiresAt, now + CLASSIC_GRACE);
 		}
-		this.classicCurrent = this.issue('classic');
+		this.classicCurrent = this.issue('classic', now);
 		return { access_token: this.classicCurrent.value, expires_in: 7200 };
 	}
 
@@ -94,14 +94,14 @@ export class TokenService {
 			this.forceRefreshTimes.push(now);
 			if (this.stableCurrent) this.stableCurrent.revoked = true;
 			this.stableSticky = false;
-			this.stableCurrent = this.issue('stable');
+			this.stableCurrent = this.issue('stable', now);
 		} else {
 			const current = this.stableCurrent;
 			const keepRevoked = this.stableSticky && current !== undefined;
 			if (!keepRevoked) {
 				if (!current || !this.check(current.value).ok || now >= current.expiresAt - STABLE_ROTATE_BEFORE) {
 					// The old one (if still valid) keeps working until its own expiry: the 5-minute overlap.
-					this.stableCurrent = this.issue('stable');
+					this.stableCurrent = this.issue('stable', now);
 				}
 			}
 		}
@@ -143,8 +143,8 @@ export class TokenService {
 		return this.stableCurrent;
 	}
 
-	private issue(kind: TokenKind): IssuedToken {
-		const now = this.now();
+	/** `now` is the caller's: one request reads the clock once, so a fresh token reports exactly its lifetime. */
+	private issue(kind: TokenKind, now = this.now()): IssuedToken {
 		const token: IssuedToken = {
 			value: makeTokenValue(),
 			kind,
