@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { ensureN8n, n8nVersionFrom } from '../n8n/lib/n8nInstall';
-import { installSignalHandlers, onShutdown } from '../n8n/lib/processes';
+import { commandFailure, installSignalHandlers, onShutdown, run } from '../n8n/lib/processes';
 
 /**
  * `npm run bench`: each scenario runs in a process of its own (its baseline measured in the same process and run),
@@ -60,6 +60,9 @@ async function main(): Promise<void> {
 	process.stderr.write(
 		`bench: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
 	);
+	// push-decrypt measures the built JavaScript, as n8n runs it.
+	const build = await run('npm', ['run', 'build'], { cwd: path.resolve(__dirname, '..', '..'), timeoutMs: 5 * 60_000 });
+	if (build.code !== 0) throw commandFailure('npm run build', build);
 	// A scenario that fails says why on stderr and gets a "failed" line; the others still run and print theirs.
 	const lines: string[] = [];
 	let failures = 0;

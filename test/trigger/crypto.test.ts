@@ -108,6 +108,9 @@ describe('push crypto', () => {
 		assert.equal(code(encrypted.slice(0, -1)), -40010);
 		assert.equal(code(`${encrypted.slice(0, 10)}*${encrypted.slice(11)}`), -40010);
 		assert.equal(code(''), -40010);
+		// Node's decoder would take the URL-safe alphabet and skip blanks; neither is WeChat's base64.
+		assert.equal(code(`${encrypted.slice(0, 10)}-${encrypted.slice(11)}`), -40010);
+		assert.equal(code(`${encrypted.slice(0, 8)}    ${encrypted.slice(12)}`), -40010);
 
 		const key = aesKeyFromEncodingAESKey(AES_KEY) as Buffer;
 		const rawEncrypt = (plaintext: Buffer) => {

@@ -1,8 +1,9 @@
 /**
  * The trigger's memory of pushes it has answered, for two jobs (docs/wechat-protocol.md §5):
- * - replay guard, always on: a request's (timestamp, nonce) may carry one body only. The same request again gets the
- *   same answer and starts nothing; the same (timestamp, nonce) with another body is refused. Without it, anyone who
- *   saw one push URL could send any body under its valid `signature` in plaintext mode.
+ * - replay guard, always on: the same request again gets the same answer and starts nothing. In plaintext mode a
+ *   request's (timestamp, nonce) may carry one body only, and another body is refused: without that, anyone who saw
+ *   one push URL could send any body under its valid `signature`. (In the encrypted modes `msg_signature` covers
+ *   the body, and the request is known by it.)
  * - de-duplication (option `deduplicate`): WeChat delivers a push up to 3 times when no answer arrives within 5 s; a
  *   push already answered (same MsgId, or same sender, CreateTime, Event and EventKey) gets the same answer again.
  *
@@ -20,9 +21,12 @@ import { textField } from './parsePush';
 
 /** WeChat's retries end within about 15 s; five minutes also covers the default timestamp window. */
 export const MIN_RETENTION_MS = 5 * 60 * 1000;
-/** About 130,000 entries: a sustained 400 pushes per second over the default 5-minute window. */
+/**
+ * About 40,000 pushes (two entries each, about 830 bytes with a `success` answer): a sustained 130 pushes a second
+ * over the default 5-minute window.
+ */
 export const DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
-/** A generous estimate of one entry's memory besides its reply: the Map slot, the heap slot, the 44-character key. */
+/** A generous estimate of one entry's memory besides its reply and key: the Map slot, the heap slot, the object. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
 export interface StoredReply {
@@ -89,7 +93,10 @@ export function memoryKey(parts: string[]): string {
 	return hash('sha256', JSON.stringify(parts), 'base64');
 }
 
-/** A digest of what a request's signature covers: the body in plaintext mode, `Encrypt` in the encrypted modes. */
+/**
+ * A digest of a plaintext push's body, which no signature covers. (In the encrypted modes the verified
+ * `msg_signature` already is a digest of `Encrypt` bound to the timestamp and nonce, and serves instead.)
+ */
 export function contentDigest(content: Buffer | string): string {
 	return hash('sha256', content, 'base64');
 }
@@ -118,12 +125,15 @@ export function remember(
 ): boolean {
 	prune(now);
 	const fresh = records.filter((record) => !entries.has(record.key));
-	const bytesEach = ENTRY_OVERHEAD_BYTES + 2 * reply.body.length;
-	if (storedBytes + fresh.length * bytesEach > maxBytes) return false;
+	// Strings count two bytes a character.
+	const bytesOf = (record: { key: string }) => ENTRY_OVERHEAD_BYTES + 2 * (reply.body.length + record.key.length);
+	const adding = fresh.reduce((sum, record) => sum + bytesOf(record), 0);
+	if (storedBytes + adding > maxBytes) return false;
 	for (const record of fresh) {
-		entries.set(record.key, { expiresAt, bytes: bytesEach, contentDigest: record.contentDigest, reply });
+		const bytes = bytesOf(record);
+		entries.set(record.key, { expiresAt, bytes, contentDigest: record.contentDigest, reply });
 		heapPush({ expiresAt, key: record.key });
-		storedBytes += bytesEach;
+		storedBytes += bytes;
 	}
 	return true;
 }
@@ -134,7 +144,8 @@ const DIGITS = /^[0-9]{1,20}$/;
 const EVENT = /^[A-Za-z0-9_]{1,64}$/;
 const MAX_EVENT_KEY_LENGTH = 1024;
 
-export type PushIdentity = { ok: true; key?: string } | { ok: false; reason: string };
+/** `key` hashes on demand: with Ignore Retried Pushes off only the shape checks are needed, not the digest. */
+export type PushIdentity = { ok: true; key: () => string } | { ok: false; reason: string };
 
 /**
  * What identifies a push (docs/wechat-protocol.md §5): a message by sender and MsgId; an event by sender, CreateTime,
@@ -151,13 +162,13 @@ export function pushIdentity(scope: string, fields: PushFields): PushIdentity {
 	const msgId = textField(fields, 'MsgId') ?? textField(fields, 'MsgID');
 	if (msgId !== undefined) {
 		if (!DIGITS.test(msgId)) return { ok: false, reason: 'MsgId is not a number' };
-		return { ok: true, key: memoryKey([scope, 'message', from, msgId]) };
+		return { ok: true, key: () => memoryKey([scope, 'message', from, msgId]) };
 	}
 	const kind = textField(fields, 'Event') ?? textField(fields, 'MsgType') ?? '';
 	if (!EVENT.test(kind)) return { ok: false, reason: 'Event is not an event name' };
 	const eventKey = textField(fields, 'EventKey') ?? '';
 	if (eventKey.length > MAX_EVENT_KEY_LENGTH) return { ok: false, reason: 'EventKey is too long' };
-	return { ok: true, key: memoryKey([scope, 'event', from, createTime, kind, eventKey]) };
+	return { ok: true, key: () => memoryKey([scope, 'event', from, createTime, kind, eventKey]) };
 }
 
 /** @internal For tests and the benchmark: the number of entries. Left out of the published type declarations. */

@@ -108,16 +108,20 @@ function toPlain(value: PushFieldValue): IDataObject[keyof IDataObject] {
 }
 
 /**
- * The n8n item: WeChat's fields with plain prototypes, as n8n and workflows expect. `Object.fromEntries` defines
- * properties (it never invokes the `__proto__` setter), and forbidden names were already rejected by the parsers.
+ * The n8n item: WeChat's fields with plain prototypes, as n8n and workflows expect. The parsers already refused
+ * `__proto__` and the other names that assignment would treat specially; the loop skips it once more, so no input
+ * can ever reach the prototype setter. A loop with assignment is cheaper than `Object.fromEntries` over a map.
  */
-function toPlainObject(fields: PushFields): IDataObject {
-	return Object.fromEntries(Object.keys(fields).map((key) => [key, toPlain(fields[key])])) as IDataObject;
+function toPlainObject(fields: PushFields, leaveOut?: string): IDataObject {
+	const plain: IDataObject = {};
+	for (const key of Object.keys(fields)) {
+		if (key === '__proto__' || key === leaveOut) continue;
+		plain[key] = toPlain(fields[key]);
+	}
+	return plain;
 }
 
 /** The output item of a push. `Encrypt` is left out: an opaque blob that says nothing once decrypted. */
 export function pushToItem(fields: PushFields): IDataObject {
-	const item = toPlainObject(fields);
-	delete item.Encrypt;
-	return item;
+	return toPlainObject(fields, 'Encrypt');
 }

@@ -103,8 +103,10 @@ interface Authenticated {
 	fields: PushFields;
 	/** The key the push was decrypted with; the reply is encrypted with it. Undefined in plaintext mode. */
 	replyKey?: string;
+	/** Where the answer to this exact request is remembered (the replay guard). */
 	requestKey: string;
-	digest: string;
+	/** Plaintext mode: the body's digest, the one body the request's timestamp and nonce may carry. */
+	digest?: string;
 }
 
 type Step = { ok: true; value: Authenticated } | { ok: false; outcome: PushOutcome };
@@ -134,13 +136,12 @@ export function receivePush(request: IncomingRequest, settings: PushSettings, no
 	const envelope = parsePushDocument(body.text, body.format);
 	if (!envelope.ok) return reject(400, envelope.reason);
 
-	const requestKey = memoryKey([settings.scope, 'request', timestamp, nonce]);
 	const step =
 		settings.accepts === 'encrypted'
-			? authenticateEncrypted(query, envelope.fields, body.format, settings, requestKey, now)
-			: authenticatePlaintext(query, envelope.fields, body.text, requestKey, now);
+			? authenticateEncrypted(query, envelope.fields, body.format, settings, now)
+			: authenticatePlaintext(query, envelope.fields, body.text, settings.scope, now);
 	if (!step.ok) return step.outcome;
-	const { fields, replyKey, digest } = step.value;
+	const { fields, replyKey, requestKey, digest } = step.value;
 	const refuse = settings.accepts === 'encrypted' ? rejectAuthenticated : (reason: string) => reject(400, reason);
 
 	const missing = checkRequiredFields(fields);
@@ -171,15 +172,16 @@ export function receivePush(request: IncomingRequest, settings: PushSettings, no
 	if (!matchesEvents(fields, settings.events)) {
 		return finish({ ...acknowledge(SUCCESS_REPLY, 'text/plain'), note: 'filtered' });
 	}
-	if (settings.deduplicate && identity.key !== undefined) {
-		const earlier = recall(identity.key, now);
+	if (settings.deduplicate) {
+		const identityKey = identity.key();
+		const earlier = recall(identityKey, now);
 		if (earlier) return finish({ ...earlier.reply, note: 'duplicate' });
-		records.push({ key: identity.key });
+		records.push({ key: identityKey });
 	}
 	return finish({ ...buildAnswer(fields, settings, replyKey, now), item: pushToItem(fields) });
 }
 
-/** The same request again: the answer it got; the same timestamp and nonce with other content: refused. */
+/** Plaintext: the same request again gets the answer it got; the same timestamp and nonce with another body: refused. */
 function recallRequest(requestKey: string, digest: string, now: number): PushOutcome | 'new' | 'conflict' {
 	const earlier = recall(requestKey, now);
 	if (!earlier) return 'new';
@@ -196,11 +198,11 @@ function authenticateEncrypted(
 	envelope: PushFields,
 	format: 'xml' | 'json',
 	settings: PushSettings,
-	requestKey: string,
 	now: number,
 ): Step {
 	const fail = (outcome: PushOutcome): Step => ({ ok: false, outcome });
-	if (query.encrypt_type !== 'aes' || query.msg_signature === undefined) {
+	const msgSignature = query.msg_signature;
+	if (query.encrypt_type !== 'aes' || msgSignature === undefined) {
 		return fail(
 			reject(
 				401,
@@ -211,22 +213,24 @@ function authenticateEncrypted(
 	const encrypt = textField(envelope, 'Encrypt');
 	if (encrypt === undefined) return fail(reject(400, `${CRYPTO_ERROR.parse} the encrypted push has no Encrypt`));
 	// msg_signature, not signature, is what covers the body (a pitfall of several SDKs).
-	if (!verifyMessageSignature(settings.token, query.timestamp ?? '', query.nonce ?? '', encrypt, query.msg_signature)) {
+	if (!verifyMessageSignature(settings.token, query.timestamp ?? '', query.nonce ?? '', encrypt, msgSignature)) {
 		return fail(reject(401, `${CRYPTO_ERROR.signature} msg_signature invalid`));
 	}
 	if (settings.encodingAESKeys.length === 0) {
 		return fail(reject(500, `${CRYPTO_ERROR.aesKey} the trigger has no EncodingAESKey configured`));
 	}
-	// From here on every failure gets the one uniform answer.
-	const digest = contentDigest(encrypt);
-	const earlier = recallRequest(requestKey, digest, now);
-	if (earlier === 'conflict') return fail(rejectAuthenticated('timestamp and nonce already used with another Encrypt'));
-	if (earlier !== 'new') return fail(earlier);
+	// From here on every failure gets the one uniform answer. The verified msg_signature, a SHA-1 over the Token, the
+	// timestamp, the nonce and this exact Encrypt, identifies the request: a repeat gets the stored answer. Another
+	// Encrypt under the same timestamp and nonce needs the Token to sign, and whoever has it can as well pick a fresh
+	// nonce; what stops such a push is the AES key, the CreateTime window and de-duplication, as for any other.
+	const requestKey = `${settings.scope}\u0000request\u0000${msgSignature}`;
+	const earlier = recall(requestKey, now);
+	if (earlier) return fail({ ...earlier.reply, note: 'duplicate' });
 	const decrypted = decryptPush(encrypt, settings.encodingAESKeys, settings.appId);
 	if (!decrypted.ok) return fail(rejectAuthenticated(`${decrypted.code} ${decrypted.reason}`));
 	const inner = parsePushDocument(decrypted.message, format);
 	if (!inner.ok) return fail(rejectAuthenticated('the decrypted message is not a push document'));
-	return { ok: true, value: { fields: inner.fields, replyKey: decrypted.encodingAESKey, requestKey, digest } };
+	return { ok: true, value: { fields: inner.fields, replyKey: decrypted.encodingAESKey, requestKey } };
 }
 
 /**
@@ -237,7 +241,7 @@ function authenticatePlaintext(
 	query: PushQuery,
 	envelope: PushFields,
 	bodyText: string,
-	requestKey: string,
+	scope: string,
 	now: number,
 ): Step {
 	const fail = (outcome: PushOutcome): Step => ({ ok: false, outcome });
@@ -251,6 +255,7 @@ function authenticatePlaintext(
 		);
 	}
 	if (encryptType !== 'raw') return fail(reject(400, `${CRYPTO_ERROR.parse} unknown encrypt_type`));
+	const requestKey = memoryKey([scope, 'request', query.timestamp ?? '', query.nonce ?? '']);
 	const digest = contentDigest(bodyText);
 	const earlier = recallRequest(requestKey, digest, now);
 	if (earlier === 'conflict') {
