@@ -12,6 +12,7 @@ import {
 import { redactSecrets } from '../shared/redact';
 import { eventOptions } from './helpers/events';
 import { findCredentialProblem, readEncryptionSetting, readPushSettings } from './helpers/pushSettings';
+import { forget } from './helpers/deduplicate';
 import { answerHandshake, receivePush, type PushOutcome } from './helpers/receivePush';
 
 const CREDENTIAL = 'weChatOfficialAccountApi';
@@ -44,7 +45,10 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 		name: 'weChatCustomerServiceTrigger',
 		icon: { light: 'file:wechat.svg', dark: 'file:wechat.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// 1.1 behaves exactly as 1. n8n evaluates the expression $parameter.options.binaryData (meant for its own
+		// Webhook node's first version) on every request to any webhook node of type version 1, which costs an
+		// expression evaluation per push; from 1.1 on it does not. New nodes get 1.1; saved workflows keep 1.
+		version: [1, 1.1],
 		subtitle: '={{ ($parameter["events"] || []).join(", ") }}',
 		description:
 			'Starts a workflow when a WeChat Official Account user writes or an event is pushed (消息推送), and can hand the user to a human agent',
@@ -56,7 +60,9 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 			// WeChat checks the URL with a GET (echostr) when the server configuration is saved, then POSTs every push
 			// to the same URL.
 			{ name: 'setup', httpMethod: 'GET', responseMode: 'onReceived', path: 'webhook' },
-			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' },
+			// A push that starts an execution returns its answer as webhookResponse; n8n sends it once the execution
+			// exists. An empty responseData makes n8n send exactly that answer, not its default (the first item).
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', responseData: '', path: 'webhook' },
 		],
 		properties: [
 			{
@@ -127,7 +133,7 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 							'Hand the user to a human agent (transfer_customer_service) for user messages; events still get "success"',
 					},
 				],
-				description: 'The passive reply (被动回复) WeChat receives; it is sent before the workflow runs',
+				description: 'The passive reply (被动回复) WeChat receives; n8n sends it once the execution is created, before the workflow runs',
 			},
 			{
 				displayName: 'Agent Account',
@@ -243,16 +249,36 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 		const method = this.getWebhookName() === 'setup' ? 'handshake' : 'push';
 		if (outcome.logLine) this.logger.warn(`WeChat ${method} ${outcome.logLine}`, where);
 
+		if (outcome.item) {
+			// A push that starts an execution is answered by n8n once it has created the execution (response mode
+			// onReceived with a webhookResponse; docs/ARCHITECTURE.md, "A push"). Answering first would acknowledge a
+			// push that n8n may then fail to store — under load sqlite refuses writes — and WeChat would not retry it.
+			// If n8n answers with an error instead, the push is forgotten, so WeChat's next delivery runs it.
+			const rememberedKeys = outcome.rememberedKeys ?? [];
+			const logger = this.logger;
+			try {
+				const response = this.getResponseObject();
+				response.type(outcome.contentType);
+				response.once('finish', () => {
+					if (response.statusCode < 300) return;
+					forget(rememberedKeys);
+					logger.warn(
+						`WeChat push failed: n8n could not start the execution (HTTP ${response.statusCode}); WeChat's next delivery of this push will run it`,
+						where,
+					);
+				});
+			} catch (error) {
+				this.logger.warn(`WeChat push answer not prepared: ${describeError(error, knownSecrets)}`, where);
+			}
+			return { webhookResponse: outcome.body, workflowData: [this.helpers.returnJsonArray([outcome.item])] };
+		}
+
 		try {
 			this.getResponseObject().status(outcome.status).type(outcome.contentType).send(outcome.body);
 		} catch (error) {
-			// The connection is gone (WeChat gave up after 5 s); the push is still processed, and with Ignore
-			// Retried Pushes on WeChat's next delivery gets the stored answer without a second execution.
+			// The connection is gone (WeChat gave up after 5 s); nothing runs for this request.
 			this.logger.warn(`WeChat ${method} answer not sent: ${describeError(error, knownSecrets)}`, where);
 		}
-
-		// The answer is already sent: the execution runs after it, never delaying WeChat's 5-second deadline.
-		if (!outcome.item) return { noWebhookResponse: true };
-		return { noWebhookResponse: true, workflowData: [this.helpers.returnJsonArray([outcome.item])] };
+		return { noWebhookResponse: true };
 	}
 }

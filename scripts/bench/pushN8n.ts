@@ -295,7 +295,8 @@ async function run(n8n: N8nInstance): Promise<void> {
 		id: randomUUID(),
 		name: TRIGGER_NAME,
 		type: TRIGGER_TYPE,
-		typeVersion: 1,
+		// What a node added today gets (saved version-1 nodes cost one more expression evaluation a push).
+		typeVersion: 1.1,
 		webhookId: triggerWebhookId,
 		parameters: {
 			events: ['*'],

@@ -28,11 +28,13 @@ function assertNoSecrets(result: WebhookResult): void {
 	for (const secret of [TOKEN, AES_KEY, OLD_AES_KEY, APP_SECRET]) assert.ok(!text.includes(secret), 'no secret');
 }
 
+/** An execution starts, and n8n (not the node) sends the node's answer once it has created it. */
 function assertStarted(result: WebhookResult): void {
-	assert.equal(result.result.noWebhookResponse, true);
+	assert.equal(result.result.noWebhookResponse, undefined, 'n8n answers');
+	assert.equal(result.result.webhookResponse, result.response.body);
 	assert.equal(result.result.workflowData?.length, 1);
 	assert.equal(result.result.workflowData?.[0].length, 1);
-	assert.equal(result.response.sends, 1, 'answered exactly once, before returning');
+	assert.equal(result.response.sends, 1, 'answered exactly once');
 	assertNoSecrets(result);
 }
 
@@ -448,6 +450,45 @@ describe('activation (webhookMethods.default)', () => {
 		);
 		const options = description.properties.find((p) => p.name === 'options');
 		assert.deepEqual(options?.options?.map((o) => o.name).sort(), ['deduplicate', 'format', 'maxTimestampAge']);
+	});
+});
+
+describe('the answer waits until n8n has created the execution', () => {
+	for (const options of [{}, { deduplicate: false }]) {
+		test(`n8n fails to create it (500): the push is forgotten and the next delivery runs it (${JSON.stringify(options)})`, async () => {
+			const call = pushCall(message('text'), { mode: 'safe' }, { parameters: { options } });
+			const failed = await callWebhook({ ...call, executionFails: true });
+			assert.equal(failed.response.status, 500);
+			assert.deepEqual(
+				failed.response.logs.map((line) => [line.level, line.message]),
+				[
+					[
+						'warn',
+						"WeChat push failed: n8n could not start the execution (HTTP 500); WeChat's next delivery of this push will run it",
+					],
+				],
+			);
+			// WeChat's retry repeats the request byte for byte.
+			const retry = await callWebhook(call);
+			assertStarted(retry);
+			assert.equal(retry.response.status, 200);
+			assert.equal(retry.response.body, 'success');
+			assert.deepEqual(retry.response.logs, []);
+			// Now that it ran, a further delivery is a repeat again.
+			const third = await callWebhook(call);
+			assertNothingStarted(third);
+			assert.equal(third.response.body, 'success');
+		});
+	}
+
+	test('the answer keeps its content type: an encrypted transfer reply is text/xml', async () => {
+		const result = await callWebhook(
+			pushCall(message('text'), { mode: 'safe' }, { parameters: { reply: 'transferToCustomerService' } }),
+		);
+		assertStarted(result);
+		assert.equal(result.response.status, 200);
+		assert.equal(result.response.contentType, 'text/xml');
+		assert.match(String(result.response.body), /^<xml><Encrypt><!\[CDATA\[/);
 	});
 });
 

@@ -50,6 +50,8 @@ export interface WebhookCall {
 	nodeId?: string;
 	/** Called by the response's send(); lets the HTTP adapter write the real answer. */
 	onSend?: (response: CapturedResponse) => void;
+	/** n8n fails to create the execution (as when sqlite refuses the write): it answers 500 instead. */
+	executionFails?: boolean;
 }
 
 const DEFAULT_PARAMETERS: Record<string, unknown> = {
@@ -74,8 +76,22 @@ function returnJsonArray(data: IDataObject | IDataObject[]): INodeExecutionData[
 	return (Array.isArray(data) ? data : [data]).map((json) => ({ json }));
 }
 
-export function createWebhookContext(call: WebhookCall): { context: IWebhookFunctions; response: CapturedResponse } {
+/** The express-like response object of the stand-in, with what n8n itself calls on it. */
+export interface StandInResponse {
+	statusCode: number;
+	status(code: number): StandInResponse;
+	type(contentType: string): StandInResponse;
+	send(body: string): StandInResponse;
+	once(event: string, listener: () => void): StandInResponse;
+}
+
+export function createWebhookContext(call: WebhookCall): {
+	context: IWebhookFunctions;
+	response: CapturedResponse;
+	res: StandInResponse;
+} {
 	const response: CapturedResponse = { sends: 0, logs: [] };
+	const onFinish: Array<() => void> = [];
 	const log =
 		(level: string) =>
 		(message: string, metadata?: unknown): void => {
@@ -90,9 +106,11 @@ export function createWebhookContext(call: WebhookCall): { context: IWebhookFunc
 		// What n8n's own parser would have made of the body; the trigger must not rely on it.
 		body: {},
 	};
-	const res = {
+	const res: StandInResponse = {
+		statusCode: 200,
 		status(code: number) {
 			response.status = code;
+			res.statusCode = code;
 			return res;
 		},
 		type(contentType: string) {
@@ -103,6 +121,11 @@ export function createWebhookContext(call: WebhookCall): { context: IWebhookFunc
 			response.body = body;
 			response.sends++;
 			call.onSend?.(response);
+			for (const listener of onFinish.splice(0)) listener();
+			return res;
+		},
+		once(event: string, listener: () => void) {
+			if (event === 'finish') onFinish.push(listener);
 			return res;
 		},
 	};
@@ -125,7 +148,24 @@ export function createWebhookContext(call: WebhookCall): { context: IWebhookFunc
 		helpers: { returnJsonArray },
 		logger: { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') },
 	};
-	return { context: context as unknown as IWebhookFunctions, response };
+	return { context: context as unknown as IWebhookFunctions, response, res };
+}
+
+/**
+ * What n8n 2.x does with webhook()'s result in response mode onReceived: with `noWebhookResponse` nothing (the node
+ * answered); with `workflowData` it creates the execution, then answers `webhookResponse` with the description's
+ * response code (200) — or, when creating the execution failed, an error (500, JSON) instead.
+ */
+export function answerAsN8nDoes(call: WebhookCall, result: IWebhookResponseData, res: StandInResponse): void {
+	if (result.noWebhookResponse === true || !result.workflowData) return;
+	if (call.executionFails) {
+		res.status(500).type('application/json').send('{"code":0,"message":"There was a problem executing the workflow"}');
+		return;
+	}
+	// n8n's order: the description's responseData (its default 'firstEntryJson'), then the node's webhookResponse.
+	const description = trigger.description.webhooks?.find((webhook) => webhook.name === (call.webhookName ?? 'default'));
+	const responseData = description?.responseData ?? 'firstEntryJson';
+	res.status(200).send(String(responseData || result.webhookResponse));
 }
 
 export const trigger = new WeChatCustomerServiceTrigger();
@@ -138,9 +178,10 @@ export interface WebhookResult {
 }
 
 export async function callWebhook(call: WebhookCall): Promise<WebhookResult> {
-	const { context, response } = createWebhookContext(call);
+	const { context, response, res } = createWebhookContext(call);
 	const result = await trigger.webhook.call(context);
-	const item = result.workflowData?.[0]?.[0]?.json;
+	answerAsN8nDoes(call, result, res);
+	const item = call.executionFails ? undefined : result.workflowData?.[0]?.[0]?.json;
 	return { result, response, item };
 }
 

@@ -113,8 +113,8 @@ export function recall(key: string, now: number): Remembered | undefined {
 }
 
 /**
- * Remembers the answer under every key given (they share one entry's reply). Returns false, remembering nothing,
- * when that would take the store beyond `maxBytes`.
+ * Remembers the answer under every key given that is not remembered yet (they share one entry's reply), and returns
+ * those keys. Returns undefined, remembering nothing, when that would take the store beyond `maxBytes`.
  */
 export function remember(
 	records: Array<{ key: string; contentDigest?: string }>,
@@ -122,20 +122,33 @@ export function remember(
 	expiresAt: number,
 	now: number,
 	maxBytes: number,
-): boolean {
+): string[] | undefined {
 	prune(now);
 	const fresh = records.filter((record) => !entries.has(record.key));
 	// Strings count two bytes a character.
 	const bytesOf = (record: { key: string }) => ENTRY_OVERHEAD_BYTES + 2 * (reply.body.length + record.key.length);
 	const adding = fresh.reduce((sum, record) => sum + bytesOf(record), 0);
-	if (storedBytes + adding > maxBytes) return false;
+	if (storedBytes + adding > maxBytes) return undefined;
 	for (const record of fresh) {
 		const bytes = bytesOf(record);
 		entries.set(record.key, { expiresAt, bytes, contentDigest: record.contentDigest, reply });
 		heapPush({ expiresAt, key: record.key });
 		storedBytes += bytes;
 	}
-	return true;
+	return fresh.map((record) => record.key);
+}
+
+/**
+ * Forgets entries again: a push whose execution n8n could not create was answered with an error, so WeChat's next
+ * delivery must run it rather than get the stored answer. Their heap items are skipped when they come up.
+ */
+export function forget(keys: string[]): void {
+	for (const key of keys) {
+		const entry = entries.get(key);
+		if (!entry) continue;
+		entries.delete(key);
+		storedBytes -= entry.bytes;
+	}
 }
 
 /** Field shapes WeChat uses; anything else is not a genuine push and must not reach the store. */

@@ -1,7 +1,7 @@
 /**
  * What the trigger does with one request, without n8n around it: verify, decrypt, parse, filter, de-duplicate and
- * decide the answer. `webhook()` only reads the request, sends the answer, writes the log line and starts the
- * execution. Every failure is an answer here, never an exception, so nothing hostile can make n8n start an execution
+ * decide the answer. `webhook()` only reads the request, writes the log line, and sends the answer or hands it to
+ * n8n with the execution to start. Every failure is an answer here, never an exception, so nothing hostile can make n8n start an execution
  * with an error. The order of the checks and why each is where it is: docs/wechat-protocol.md §1–§5.
  */
 import type { IDataObject } from 'n8n-workflow';
@@ -46,6 +46,11 @@ export interface PushOutcome extends StoredReply {
 	 * never holds a secret, a body or a decrypted field, only fixed wording and the names of query parameters.
 	 */
 	logLine?: string;
+	/**
+	 * For a push that starts an execution: the memory entries this request added. If n8n then fails to create the
+	 * execution, `webhook()` forgets them, so that WeChat's retry runs the push instead of getting the stored answer.
+	 */
+	rememberedKeys?: string[];
 }
 
 /** The answer is the reason, short and secret-free: the sender can only learn what it already sent. */
@@ -161,7 +166,8 @@ export function receivePush(request: IncomingRequest, settings: PushSettings, no
 	const records: Array<{ key: string; contentDigest?: string }> = [{ key: requestKey, contentDigest: digest }];
 	const finish = (outcome: PushOutcome): PushOutcome => {
 		const reply = { status: outcome.status, contentType: outcome.contentType, body: outcome.body };
-		if (remember(records, reply, expiresAt, now, settings.memoryBytes)) return outcome;
+		const rememberedKeys = remember(records, reply, expiresAt, now, settings.memoryBytes);
+		if (rememberedKeys) return outcome.item ? { ...outcome, rememberedKeys } : outcome;
 		return {
 			...outcome,
 			logLine:
