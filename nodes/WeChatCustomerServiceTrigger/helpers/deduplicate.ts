@@ -124,18 +124,24 @@ export function remember(
 	maxBytes: number,
 ): string[] | undefined {
 	prune(now);
-	const fresh = records.filter((record) => !entries.has(record.key));
-	// Strings count two bytes a character.
-	const bytesOf = (record: { key: string }) => ENTRY_OVERHEAD_BYTES + 2 * (reply.body.length + record.key.length);
-	const adding = fresh.reduce((sum, record) => sum + bytesOf(record), 0);
+	const fresh: Array<{ key: string; contentDigest?: string }> = [];
+	let adding = 0;
+	for (const record of records) {
+		if (entries.has(record.key)) continue;
+		fresh.push(record);
+		// Strings count two bytes a character.
+		adding += ENTRY_OVERHEAD_BYTES + 2 * (reply.body.length + record.key.length);
+	}
 	if (storedBytes + adding > maxBytes) return undefined;
+	const keys: string[] = [];
 	for (const record of fresh) {
-		const bytes = bytesOf(record);
+		const bytes = ENTRY_OVERHEAD_BYTES + 2 * (reply.body.length + record.key.length);
 		entries.set(record.key, { expiresAt, bytes, contentDigest: record.contentDigest, reply });
 		heapPush({ expiresAt, key: record.key });
 		storedBytes += bytes;
+		keys.push(record.key);
 	}
-	return fresh.map((record) => record.key);
+	return keys;
 }
 
 /**

@@ -83,6 +83,13 @@ function decryptCbc(ciphertext: Buffer, material: KeyMaterial): Buffer {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The credential's AppID as bytes, kept for the next push (a process serves one or a few accounts). */
+let lastAppId: { text: string; bytes: Buffer } | undefined;
+function appIdBytes(appId: string): Buffer {
+	if (lastAppId?.text !== appId) lastAppId = { text: appId, bytes: Buffer.from(appId, 'utf8') };
+	return lastAppId.bytes;
+}
+
 type KeyAttempt =
 	| { ok: true; message: string }
 	| { ok: false; failure: 'decrypt' | 'appId' | 'utf8' };
@@ -108,7 +115,7 @@ function decryptWithKey(ciphertext: Buffer, material: KeyMaterial, appId: string
 	// The AppID after the message proves the push was encrypted for this account, not replayed from another one
 	// that shares the key (several SDKs skip this check). Compared in full, with its length, so a prefix never
 	// matches.
-	const expectedAppId = Buffer.from(appId, 'utf8');
+	const expectedAppId = appIdBytes(appId);
 	const appIdStart = Math.min(messageEnd, plaintextLength);
 	const trailingAppId = padded.subarray(appIdStart, plaintextLength);
 	const appIdMismatch =

@@ -19,6 +19,8 @@ export const PUSH_QUERY_PARAMETERS = [
 export type PushQueryName = (typeof PUSH_QUERY_PARAMETERS)[number];
 export type PushQuery = Partial<Record<PushQueryName, string>>;
 
+const KNOWN_NAMES: ReadonlySet<string> = new Set(PUSH_QUERY_PARAMETERS);
+
 /** WeChat's values are short; a longer one is not WeChat's. */
 const MAX_VALUE_LENGTH = 256;
 
@@ -26,10 +28,9 @@ export type QueryResult = { ok: true; query: PushQuery } | { ok: false; reason: 
 
 export function readPushQuery(raw: IDataObject): QueryResult {
 	const query: PushQuery = {};
-	const known = PUSH_QUERY_PARAMETERS as readonly string[];
 	for (const name of Object.keys(raw)) {
 		const lower = name.toLowerCase();
-		if (!known.includes(lower)) continue;
+		if (!KNOWN_NAMES.has(lower)) continue;
 		if (name !== lower) return { ok: false, reason: `query parameter ${lower} must be spelled in lower case` };
 		const value = raw[name];
 		if (value === undefined) continue;
