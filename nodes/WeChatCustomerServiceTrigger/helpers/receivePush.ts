@@ -1,8 +1,9 @@
 /**
  * What the trigger does with one request, without n8n around it: verify, decrypt, parse, filter, de-duplicate and
  * decide the answer. `webhook()` only reads the request, writes the log line, and sends the answer or hands it to
- * n8n with the execution to start. Every failure is an answer here, never an exception, so nothing hostile can make n8n start an execution
- * with an error. The order of the checks and why each is where it is: docs/wechat-protocol.md §1–§5.
+ * n8n with the execution to start. Every failure is an answer here, never an exception, so nothing hostile can make
+ * n8n start an execution with an error. The order of the checks and why each is where it is:
+ * docs/wechat-protocol.md §1–§5.
  */
 import type { IDataObject } from 'n8n-workflow';
 
