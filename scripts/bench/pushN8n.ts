@@ -28,9 +28,9 @@ import { detail, report } from './scenario';
  * round), so the trigger's replay memory never answers one from memory; the Webhook node gets requests built the same
  * way (same query string, same body size, same Content-Type). A round sends a fixed number of pushes with a fixed
  * number in flight over keep-alive loopback connections. Its time runs from the first request until every push was
- * answered AND n8n has finished the one execution each push started (read from n8n's database): our trigger answers
- * before n8n creates the execution, the Webhook node only after, so counting answers alone would let one side leave
- * its executions for later. Rounds alternate between the sides (ABBA) after a warm-up of each; the best round of each
+ * answered AND n8n has finished the one execution each push started (read from n8n's database): on n8n 2.x both
+ * sides are answered once n8n has created the execution, but counting answers alone would still leave the executions
+ * themselves out. Rounds alternate between the sides (ABBA) after a warm-up of each; the best round of each
  * side counts. Any answer other than 200 (and, for the trigger, a body other than `success`), an execution count other
  * than one per push, or a failed execution fails the scenario.
  *
