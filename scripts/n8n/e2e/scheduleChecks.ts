@@ -14,7 +14,7 @@ import { sleep } from '../lib/waits';
 import { type E2eRun, succeeded } from './e2eRun';
 import { F } from './testData';
 
-// n8n saves static data only for workflow ids of at most 21 characters (`isWorkflowIdValid` in packages/cli).
+// n8n saves static data only for workflow ids of at most 16 characters in 1.x, 21 in 2.x (`isWorkflowIdValid`).
 const WORKFLOW_ID = 'e2eSinceLastRun';
 const NODE_NAME = 'New Chat Records';
 /** Seconds between scheduled runs: long enough that stopping n8n right after one run does not race the next. */
