@@ -260,6 +260,27 @@ describe('chatRecord.getAll since last run', () => {
 		assert.equal(cursorOf(engine), undefined);
 	});
 
+	test('with Execute Once, the first of several input items exports and moves the cursor', async () => {
+		const engine = harness();
+		const start = nowSeconds() - HOUR;
+		addRecords([start + 5]);
+		const run = await engine.runNode({
+			parameters: {
+				resource: 'chatRecord',
+				operation: 'getAll',
+				rangeType: 'sinceLastRun',
+				firstRunStart: iso(start),
+				sinceLastRunOptions: { lagMinutes: LAG_MINUTES },
+			},
+			mode: 'trigger',
+			items: [{ json: {} }, { json: {} }, { json: {} }],
+			settings: { executeOnce: true },
+		});
+		assert.equal(run.error, undefined);
+		assert.equal(run.items.length, 1);
+		assert.equal(cursorOf(engine)?.exportedUntil, nowSeconds() - LAG_MINUTES * MINUTE);
+	});
+
 	test('First Run Start is checked before any request', async () => {
 		const engine = harness();
 		const wrong = await sinceLastRun(engine, 'yesterday');

@@ -115,7 +115,8 @@ function readExportRequest(context: IExecuteSingleFunctions): ExportRequest {
 	if (context.getNodeParameter('rangeType', 'custom') === 'sinceLastRun') {
 		const sinceLastRun = readSinceLastRunRange(context);
 		// Every record of the range, whatever Limit says: a cut-off export could not say where the next one starts.
-		return { first: sinceLastRun.first, last: sinceLastRun.last, limit: Infinity, filters: readFilters(context), sinceLastRun };
+		const { first, last } = sinceLastRun;
+		return { first, last, limit: Infinity, filters: readFilters(context), sinceLastRun };
 	}
 	return { ...readChatRecordRange(context), limit: readLimit(context), filters: readFilters(context) };
 }
@@ -129,7 +130,7 @@ async function runExport(
 	const items = await exportRecords(context, send, request);
 	if (request.sinceLastRun === undefined) return items;
 	saveCursor(context, request.sinceLastRun);
-	// One object shared by every item: n8n stores it once per execution (flatted keeps shared references).
+	// One object for every item rather than a copy per record.
 	const exportRange = request.sinceLastRun.report;
 	for (const item of items) item.exportRange = exportRange;
 	return items;

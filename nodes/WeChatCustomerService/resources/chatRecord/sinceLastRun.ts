@@ -110,6 +110,8 @@ export function alignDown(epochMs: number, alignment: EndAlignment, timeZone: st
  * export the (empty) rest, and if it failed the first item's records would be dropped with the cursor already moved.
  */
 function requireSingleInputItem(context: IExecuteSingleFunctions): void {
+	// With Execute Once n8n hands the node only the first item, but the execute data still lists them all.
+	if (context.getNode().executeOnce === true) return;
 	const count = context.getExecuteData().data.main?.[0]?.length ?? 1;
 	if (count > 1) {
 		throw new NodeOperationError(
