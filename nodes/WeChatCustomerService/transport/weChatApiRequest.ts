@@ -133,7 +133,6 @@ export async function weChatApiRequest(
 	);
 }
 
-
 /** A file WeChat answered with, and the headers that describe it. */
 export interface DownloadedFile {
 	buffer: Buffer;
@@ -178,7 +177,17 @@ export async function weChatApiDownload(
 		)) as IN8nHttpFullResponse;
 		const contentType = String(response.headers['content-type'] ?? '');
 		if (isJsonAnswer(contentType)) {
-			const text = (await readBodyAtMost(response.body, MAX_JSON_ANSWER_BYTES, undefined)).toString('utf8');
+			const body = await readBodyAtMost(response.body, MAX_JSON_ANSWER_BYTES, response.headers['content-length']).catch(
+				(error: unknown) => {
+					if (!(error instanceof DownloadTooLarge)) throw error;
+					throw new NodeOperationError(this.getNode(), `WeChat answered more than 64 KB of ${contentType}`, {
+						itemIndex,
+						description:
+							'WeChat answers a file, or a short JSON. Check that the credential\'s API base URL points at WeChat (or a proxy that passes its answers through unchanged).',
+					});
+				},
+			);
+			const text = body.toString('utf8');
 			let json: IDataObject;
 			try {
 				json = JSON.parse(text) as IDataObject;
