@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the package in a real n8n, end to end, on this machine only. Builds and packs the package, installs
  * it into a throw-away n8n (2.41.0 by default; N8N_VERSION=1.123.81 or --n8n-version for the last 1.x), starts the
- * WeChat emulator with its demo account, imports the four example workflows, runs the scheduled ones once headlessly,
+ * WeChat emulator with its demo account, imports the five example workflows, runs the scheduled ones once headlessly,
  * publishes the trigger-started ones, starts n8n and sends it pushes the way WeChat does (signed, safe-mode
  * encrypted). Then it tells what happened, stops everything and exits 0. n8n's own output goes to a log file whose
  * path is printed only on failure.
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
 			threshold: 3,
 			welcomeImageUrl: `${imageServer.url}/brand/welcome.jpg`,
 		});
-		say('Importing the emulator credential and the four example workflows into n8n…');
+		say('Importing the emulator credential and the five example workflows into n8n…');
 		await instance.importCredentials([emulatorCredential(emulator)]);
 		await instance.importWorkflows(Object.values(examples));
 
@@ -167,17 +167,17 @@ async function main(): Promise<void> {
 		const welcomeRun = await instance.internals.executionData(welcomeExecution.id);
 
 		// The account.
-		const exportItems = exportRun.items("Get Yesterday's Chat Records");
-		const day = String(exportRun.items('Export Settings')[0]?.day ?? '');
+		const exportItems = exportRun.items('Get New Chat Records');
+		const range = exportItems[0]?.exportRange as { start?: string; end?: string } | undefined;
 		const written = exportRun.items('Write CSV to Disk')[0] as { fileName?: string } | undefined;
 		const keptCsvDir = path.join(os.tmpdir(), 'n8n-wechat-cs-demo');
 		await fs.mkdir(keptCsvDir, { recursive: true });
-		let csvLine = `  • no chat records on ${day}, so no CSV was written`;
+		let csvLine = '  • no chat records since the first run start (yesterday 00:00), so no CSV was written';
 		if (written?.fileName) {
 			const kept = path.join(keptCsvDir, path.basename(written.fileName));
 			await fs.copyFile(written.fileName, kept);
 			const rows = (await fs.readFile(kept, 'utf8')).trim().split('\n').length - 1;
-			csvLine = `  • ${exportItems.length} chat records of ${day} (Beijing time) exported; the CSV has ${rows} rows: ${kept}`;
+			csvLine = `  • ${exportItems.length} chat records from ${range?.start ?? '?'} until ${range?.end ?? '?'} exported (the next run continues from there); the CSV has ${rows} rows: ${kept}`;
 		}
 		const waiting = alertRun.items('Get Waiting Users');
 		const posted = groupBot.requests[0];
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
 			`      and the image ${uploadedFile ? `${uploadedFile.filename} (${uploadedFile.size} bytes, downloaded by HTTP Request and uploaded from binary data as media ${welcomeText[1]?.image?.media_id ?? '?'})` : '(not sent)'}`,
 			`      execution ${welcomeExecution.id}: ${welcomeExecution.status}; the trigger's item had FromUserName ${short(String(welcomeRun.items(TRIGGER_NODE)[0]?.FromUserName ?? '?'))}, Event ${String(welcomeRun.items(TRIGGER_NODE)[0]?.Event ?? '?')}`,
 			'',
-			'Nightly export — ChatRecord → Get Many for yesterday, Return All → CSV → disk',
+			'Nightly export — ChatRecord → Get Many since the last run, up to last midnight → CSV → disk',
 			csvLine,
 			'',
 			'Waiting-queue alert — Session → Get Waiting → IF count > threshold → HTTP Request',

@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: the real n8n editor on http://127.0.0.1:5678 (N8N_DEV_PORT to change) with the package freshly built,
  * packed and installed as a community package, the WeChat emulator with its demo account, the emulator credential and
- * the four examples imported (Escalation and Welcome published), and an owner account set up so that you can log in
+ * the five examples imported (Escalation and Welcome published), and an owner account set up so that you can log in
  * at once. Runs until Ctrl-C, then stops n8n and the emulator and removes the temporary n8n folder (KEEP_N8N=1 keeps
  * it). `--n8n-version 1.123.81` (or N8N_VERSION) runs the last n8n 1.x instead of 2.41.0.
  */
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
 				`n8n ${version} is running: ${n8n.baseUrl}`,
 				`  log in as ${OWNER.email} / ${OWNER.password}`,
 				`  credential "${CREDENTIAL_NAME}" → WeChat emulator ${emulator.baseUrl} (AppID ${emulator.appId})`,
-				'  workflows: the four examples; Escalation and Welcome are published',
+				'  workflows: the five examples; Escalation and Welcome are published',
 				`  files written by workflows: ${n8n.filesDir}`,
 				`  n8n log: ${n8n.logFile}`,
 				'',

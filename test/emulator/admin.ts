@@ -36,7 +36,7 @@ const POST: Record<string, AdminHandler> = {
 	/**
 	 * { demo?: true, accounts?: AddKfAccountInput[], followers?: (openid | {openid, lastInteractionAt?, subscribed?})[],
 	 *   waiting?: (openid | {openid, latestTime?})[], chatRecords?: SeedChatRecordsOptions,
-	 *   records?: {openid, opercode, text, time, worker}[], media?: {type, media_id?, filename?, dataBase64?}[] }
+	 *   records?: {openid, opercode, text, time, worker}[], media?: {type, media_id?, filename?, contentType?, dataBase64?}[] }
 	 */
 	seed(emulator, body) {
 		const answer: Record<string, unknown> = { ok: true };
@@ -63,6 +63,7 @@ const POST: Record<string, AdminHandler> = {
 					type: need(m.type as MediaType | undefined, 'media[].type'),
 					media_id: m.media_id as string | undefined,
 					filename: m.filename as string | undefined,
+					contentType: m.contentType as string | undefined,
 					data: typeof m.dataBase64 === 'string' ? Buffer.from(m.dataBase64, 'base64') : undefined,
 					permanent: m.permanent as boolean | undefined,
 				});

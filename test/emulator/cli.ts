@@ -47,6 +47,8 @@ async function main(): Promise<void> {
 			`  waiting queue      ${demo.waiting.length} users`,
 			`  image media_id     ${demo.imageMediaId}`,
 			`  thumb media_id     ${demo.thumbMediaId}`,
+			`  voice media_id     ${demo.voiceMediaId} (a follower's voice note; Get Media downloads it)`,
+			`  video media_id     ${demo.videoMediaId} (media/get answers a video_url on this emulator)`,
 			`  chat records       ${demo.chatRecordsPerDay.reduce((a, b) => a + b, 0)} over the last 7 days (per day: ${demo.chatRecordsPerDay.join(', ')})`,
 		);
 	}

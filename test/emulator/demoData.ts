@@ -15,11 +15,18 @@ export interface DemoData {
 	waiting: string[];
 	imageMediaId: string;
 	thumbMediaId: string;
+	/** A follower's voice note and video, as WeChat keeps what users send (media/get serves them). */
+	voiceMediaId: string;
+	videoMediaId: string;
 	chatRecordsPerDay: number[];
 }
 
 /** Smallest valid JPEG-looking payloads; WeChat checks the extension, the emulator stores the bytes. */
 const TINY_JPEG = Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex');
+/** The AMR magic number and one silent frame. */
+const TINY_AMR = Buffer.concat([Buffer.from('#!AMR\n', 'latin1'), Buffer.from('3c48f55f', 'hex')]);
+/** An MP4 `ftyp` box, enough for a file to be recognised as MP4. */
+const TINY_MP4 = Buffer.from('000000186674797069736f6d0000020069736f6d6d703431', 'hex');
 
 export function seedDemoData(state: EmulatorState): DemoData {
 	const random = seededRandom(20240601);
@@ -52,6 +59,8 @@ export function seedDemoData(state: EmulatorState): DemoData {
 
 	const image = state.addMedia({ type: 'image', data: TINY_JPEG, filename: 'demo.jpg', contentType: 'image/jpeg' });
 	const thumb = state.addMedia({ type: 'thumb', data: TINY_JPEG, filename: 'thumb.jpg', contentType: 'image/jpeg' });
+	const voice = state.addMedia({ type: 'voice', data: TINY_AMR, filename: 'voice.amr', contentType: 'audio/amr' });
+	const video = state.addMedia({ type: 'video', data: TINY_MP4, filename: 'video.mp4', contentType: 'video/mp4' });
 
 	const { perDay } = state.seedChatRecords({
 		start: nowS - 7 * 86400 + 1,
@@ -71,6 +80,8 @@ export function seedDemoData(state: EmulatorState): DemoData {
 		waiting,
 		imageMediaId: image.media_id,
 		thumbMediaId: thumb.media_id,
+		voiceMediaId: voice.media_id,
+		videoMediaId: video.media_id,
 		chatRecordsPerDay: perDay,
 	};
 }

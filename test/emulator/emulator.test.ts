@@ -703,6 +703,46 @@ test('media/upload: types, extension 40005, size limits 40006, 40004, 41005; thu
 	}, { errmsgRid: false });
 });
 
+test('media/get: files named MEDIA_ID.ext as WeChat names them; video answers a video_url on the emulator, valid 10 minutes, no token', async () => {
+	await withEmulator(async (emulator) => {
+		const token = await classicToken(emulator);
+		const get = async (mediaId: string) =>
+			await fetch(`${emulator.baseUrl}/cgi-bin/media/get?access_token=${token}&media_id=${mediaId}`);
+		const voiceBytes = Buffer.from('#!AMR\nvoice', 'latin1');
+		const voice = emulator.state.addMedia({ type: 'voice', data: voiceBytes, filename: 'note.amr', contentType: 'audio/amr' });
+		const got = await get(voice.media_id);
+		assert.equal(got.status, 200);
+		assert.equal(got.headers.get('content-type'), 'audio/amr');
+		assert.equal(got.headers.get('content-disposition'), `attachment; filename="${voice.media_id}.amr"`);
+		assert.equal(got.headers.get('cache-control'), 'no-cache, must-revalidate');
+		assert.equal(got.headers.get('content-length'), String(voiceBytes.length));
+		assert.deepEqual(Buffer.from(await got.arrayBuffer()), voiceBytes);
+
+		const videoBytes = Buffer.from('000000186674797069736f6d0000020069736f6d6d703431', 'hex');
+		const video = emulator.state.addMedia({ type: 'video', data: videoBytes, filename: 'clip.mp4', contentType: 'video/mp4' });
+		const answer = await get(video.media_id);
+		assert.equal(answer.headers.get('content-type'), 'application/json; encoding=utf-8');
+		const { video_url: videoUrl } = (await answer.json()) as { video_url: string };
+		const link = new URL(videoUrl);
+		assert.equal(link.origin, emulator.baseUrl, 'the link points at the emulator on loopback');
+		assert.deepEqual([...link.searchParams.keys()], ['vkey']);
+		const download = await fetch(videoUrl);
+		assert.equal(download.status, 200);
+		assert.equal(download.headers.get('content-type'), 'video/mp4');
+		assert.equal(download.headers.get('content-disposition'), `attachment; filename="${video.media_id}.mp4"`);
+		assert.deepEqual(Buffer.from(await download.arrayBuffer()), videoBytes);
+		assert.deepEqual(emulator.apiCalls('/video-cdn/download.mp4').at(-1)?.query, { vkey: link.searchParams.get('vkey') });
+
+		assert.equal((await fetch(`${emulator.baseUrl}/video-cdn/download.mp4?vkey=forged`)).status, 404);
+		assert.equal((await fetch(videoUrl, { method: 'POST' })).status, 405);
+		emulator.advanceTime(600_000);
+		assert.equal((await fetch(videoUrl)).status, 404, 'the link expired');
+
+		emulator.advanceTime(3 * 86400_000);
+		assertError((await call(emulator, 'GET', '/cgi-bin/media/get', { query: { media_id: voice.media_id } })).body, 40007);
+	}, { errmsgRid: false });
+});
+
 // ── faults ───────────────────────────────────────────────────────────────────────────────────────────
 
 test('faults: errcode for the next N calls of a path, default path skips token endpoints, then normal again', async () => {

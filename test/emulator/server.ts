@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin';
 import { accountEndpoints } from './endpoints/account';
 import { chatRecordEndpoints } from './endpoints/chatRecord';
-import { mediaEndpoints } from './endpoints/media';
+import { mediaEndpoints, VIDEO_CDN_PATH, videoDownload } from './endpoints/media';
 import { messageEndpoints } from './endpoints/message';
 import { sessionEndpoints } from './endpoints/session';
 import { tokenEndpoints } from './endpoints/token';
@@ -330,6 +330,10 @@ export class EmulatorServer implements Emulator {
 
 	/** WeChat's common checks, in its order, then the endpoint's own handler. */
 	private dispatch(request: ApiRequest): EndpointAnswer | RoutingFailure {
+		if (request.path === VIDEO_CDN_PATH) {
+			if (request.method !== 'GET') return new RoutingFailure(405, 'emulator: video links expect GET');
+			return videoDownload(request.query, this.state) ?? new RoutingFailure(404, 'emulator: unknown or expired video link');
+		}
 		const endpoint = this.routes.get(request.path);
 		if (!endpoint) return new RoutingFailure(404, `emulator: no WeChat API at ${request.path}`);
 		if (!endpoint.methods.includes(request.method as 'GET' | 'POST')) {
@@ -363,7 +367,14 @@ export class EmulatorServer implements Emulator {
 	}
 
 	private context(): EndpointContext {
-		return { state: this.state, tokens: this.tokens, quotas: this.quotas, appId: this.appId, appSecret: this.appSecret };
+		return {
+			state: this.state,
+			tokens: this.tokens,
+			quotas: this.quotas,
+			appId: this.appId,
+			appSecret: this.appSecret,
+			baseUrl: this.baseUrl,
+		};
 	}
 
 	private delay(ms: number): Promise<void> {

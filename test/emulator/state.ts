@@ -220,6 +220,8 @@ export class EmulatorState {
 	/** Always sorted by time with msgid = index + 1. */
 	chatRecords: ChatRecord[] = [];
 	readonly media = new Map<string, MediaItem>();
+	/** Video download links media/get handed out, by their `vkey`. */
+	readonly videoLinks = new Map<string, { mediaId: string; expiresAt: number }>();
 	readonly sentMessages: SentMessage[] = [];
 	readonly typingCommands: TypingCommand[] = [];
 	settings: EmulatorSettings;

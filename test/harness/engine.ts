@@ -15,6 +15,8 @@ import {
 	type IRun,
 	type IVersionedNodeType,
 	type IWorkflowExecuteAdditionalData,
+	type IDataObject,
+	type WorkflowExecuteMode,
 } from 'n8n-workflow';
 import { ExecutionLifecycleHooks, LoadOptionsContext, WorkflowExecute } from 'n8n-core';
 
@@ -107,6 +109,10 @@ export interface RunNodeOptions {
 	/** Input items; one empty item by default. */
 	items?: TestItem[];
 	continueOnFail?: boolean;
+	/** The execution mode: 'cli' (as `n8n execute`) by default; 'trigger' as a schedule; 'manual' as the editor. */
+	mode?: WorkflowExecuteMode;
+	/** Node settings such as executeOnce. */
+	settings?: Partial<INode>;
 }
 
 export interface RunResult {
@@ -127,6 +133,12 @@ export class EngineHarness {
 	readonly nodeTypes = new TestNodeTypes();
 
 	private executionSequence = 0;
+
+	/**
+	 * The workflow's static data as n8n's database holds it between executions. Saved the way n8n's
+	 * `hookFunctionsSave` does: after every execution that is not manual and changed it, failed ones included.
+	 */
+	savedStaticData: IDataObject = {};
 
 	constructor(credentialData: ICredentialDataDecryptedObject) {
 		ensureEngineServices();
@@ -156,8 +168,9 @@ export class EngineHarness {
 			parameters: options.parameters,
 			credentials: { [CREDENTIAL_TYPE]: { id: CREDENTIAL_ID, name: 'WeChat emulator' } },
 			...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+			...options.settings,
 		};
-		const run = await this.runWorkflow([weChatNode], options.items ?? [{ json: {} }]);
+		const run = await this.runWorkflow([weChatNode], options.items ?? [{ json: {} }], options.mode);
 		const runData = run.data.resultData.runData[weChatNode.name]?.[0];
 		return {
 			items: runData?.data?.main?.[0] ?? [],
@@ -203,7 +216,7 @@ export class EngineHarness {
 	}
 
 	/** Runs Items → nodes[0] → nodes[1] → … (a straight chain). */
-	async runWorkflow(chain: INode[], items: TestItem[]): Promise<IRun> {
+	async runWorkflow(chain: INode[], items: TestItem[], mode: WorkflowExecuteMode = 'cli'): Promise<IRun> {
 		const itemsKey = `items-${++itemsKeySequence}`;
 		pendingItems.set(itemsKey, items);
 		const source: INode = {
@@ -229,9 +242,10 @@ export class EngineHarness {
 			active: false,
 			nodeTypes: this.nodeTypes,
 			settings: { executionOrder: 'v1' },
+			staticData: structuredClone(this.savedStaticData),
 		});
 		const executionId = `execution-${++this.executionSequence}`;
-		const hooks = new ExecutionLifecycleHooks('cli', executionId, {
+		const hooks = new ExecutionLifecycleHooks(mode, executionId, {
 			id: workflow.id,
 			name: workflow.name ?? '',
 			nodes,
@@ -243,9 +257,16 @@ export class EngineHarness {
 			updatedAt: new Date(),
 			settings: {},
 		});
+		hooks.addHandler('workflowExecuteAfter', (_run, newStaticData) => {
+			if (mode !== 'manual' && newStaticData) {
+				const saved = JSON.parse(JSON.stringify(newStaticData)) as IDataObject;
+				delete saved.__dataChanged;
+				this.savedStaticData = saved;
+			}
+		});
 		const additionalData = this.additionalData(hooks, executionId);
 		try {
-			return await new WorkflowExecute(additionalData, 'cli').run({ workflow, startNode: source });
+			return await new WorkflowExecute(additionalData, mode).run({ workflow, startNode: source });
 		} finally {
 			pendingItems.delete(itemsKey);
 		}

@@ -20,3 +20,9 @@ export async function engineServicesReady(): Promise<void> {
 	ensureEngineServices();
 	await ready;
 }
+
+/** The bytes of a binary property a node produced, wherever n8n-core stored them. */
+export async function binaryBuffer(binary: import('n8n-workflow').IBinaryData | undefined): Promise<Buffer> {
+	if (!binary) throw new Error('no binary data');
+	return await Container.get(BinaryDataService).getAsBuffer(binary);
+}

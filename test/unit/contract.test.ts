@@ -52,7 +52,7 @@ describe('the WeChat Customer Service node keeps the contract', () => {
 			'setAvatar',
 			'update',
 		]);
-		assert.deepEqual(operationsOf('message').sort(), ['send', 'typing']);
+		assert.deepEqual(operationsOf('message').sort(), ['getMedia', 'send', 'typing']);
 		assert.deepEqual(operationsOf('session').sort(), ['close', 'create', 'get', 'getAll', 'getWaiting']);
 		assert.deepEqual(operationsOf('chatRecord'), ['getAll']);
 	});
@@ -93,12 +93,13 @@ describe('the WeChat Customer Service node keeps the contract', () => {
 			],
 		],
 		['message', 'typing', ['openId', 'command']],
+		['message', 'getMedia', ['mediaId', 'binaryPropertyName']],
 		['session', 'create', ['kfAccount', 'openId']],
 		['session', 'close', ['kfAccount', 'openId']],
 		['session', 'get', ['openId']],
 		['session', 'getAll', ['kfAccount']],
 		['session', 'getWaiting', ['returnAll', 'limit']],
-		['chatRecord', 'getAll', ['startTime', 'endTime', 'returnAll', 'limit']],
+		['chatRecord', 'getAll', ['rangeType', 'startTime', 'endTime', 'returnAll', 'limit', 'firstRunStart']],
 	];
 	for (const [resource, operation, names] of expectedParameters) {
 		test(`${resource}.${operation} has ${names.join(', ')}`, () => {
@@ -106,6 +107,21 @@ describe('the WeChat Customer Service node keeps the contract', () => {
 			for (const name of names) assert.ok(present.includes(name), `${resource}.${operation} lacks ${name}`);
 		});
 	}
+
+	test('round 2: chat-record Range Type (custom by default, sinceLastRun) and Get Media\'s binary property (data by default)', () => {
+		const rangeType = description.properties.find((p) => p.name === 'rangeType');
+		assert.deepEqual(
+			((rangeType?.options ?? []) as INodePropertyOptions[]).map((o) => o.value),
+			['custom', 'sinceLastRun'],
+		);
+		assert.equal(rangeType?.default, 'custom');
+		const firstRunStart = description.properties.find((p) => p.name === 'firstRunStart');
+		assert.deepEqual(firstRunStart?.displayOptions?.show?.rangeType, ['sinceLastRun']);
+		const mediaProperty = description.properties.find(
+			(p) => p.name === 'binaryPropertyName' && p.displayOptions?.show?.operation?.includes('getMedia'),
+		);
+		assert.equal(mediaProperty?.default, 'data');
+	});
 
 	test('every msgType of the contract, and the media sources', () => {
 		const msgType = description.properties.find((p) => p.name === 'msgType');

@@ -194,3 +194,82 @@ export function mediaFormData(file: MediaFile): FormData {
 	form.append('media', new Blob([file.buffer], { type: file.mimeType }), file.fileName);
 	return form;
 }
+
+/**
+ * Downloads are bounded like uploads: WeChat's largest temporary media (images and videos) are 10 MB, so that is the
+ * default; Get Media's Max Size option raises it. The limit is checked against Content-Length before a byte is read,
+ * and again while reading, so an answer that lies about its length (or has none) still cannot fill the memory.
+ */
+export const DEFAULT_DOWNLOAD_MAX_BYTES = MEDIA_RULES.image.maxBytes;
+
+/** A downloaded body larger than the limit; the caller says which limit and how to raise it. */
+export class DownloadTooLarge extends Error {
+	constructor(readonly maxBytes: number) {
+		super(`The file is larger than ${formatBytes(maxBytes)}`);
+		this.name = 'DownloadTooLarge';
+	}
+}
+
+interface ReadableBody extends AsyncIterable<Uint8Array | string> {
+	destroy?: (error?: Error) => void;
+}
+
+/** Reads a streamed HTTP body into memory, at most `maxBytes` of it; more throws DownloadTooLarge. */
+export async function readBodyAtMost(
+	body: unknown,
+	maxBytes: number,
+	contentLength: unknown,
+): Promise<Buffer> {
+	const stream = body as ReadableBody;
+	const declared = Number(contentLength);
+	if (Number.isFinite(declared) && declared > maxBytes) {
+		stream.destroy?.();
+		throw new DownloadTooLarge(maxBytes);
+	}
+	if (typeof stream?.[Symbol.asyncIterator] !== 'function') {
+		// Not a stream (a stand-in transport that buffered the answer): judged whole.
+		const whole = Buffer.isBuffer(body) ? body : Buffer.from(String(body ?? ''));
+		if (whole.length > maxBytes) throw new DownloadTooLarge(maxBytes);
+		return whole;
+	}
+	const chunks: Buffer[] = [];
+	let total = 0;
+	for await (const chunk of stream) {
+		const piece = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk);
+		total += piece.length;
+		if (total > maxBytes) {
+			stream.destroy?.();
+			throw new DownloadTooLarge(maxBytes);
+		}
+		chunks.push(piece);
+	}
+	return Buffer.concat(chunks, total);
+}
+
+/** The file name WeChat gives in Content-Disposition, reduced to a plain name (no folders, no control characters). */
+export function fileNameFromDisposition(disposition: unknown): string | undefined {
+	if (typeof disposition !== 'string' || disposition.length > 1024) return undefined;
+	let name: string | undefined;
+	const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(disposition);
+	if (extended) {
+		try {
+			name = decodeURIComponent(extended[1].trim());
+		} catch {
+			name = undefined;
+		}
+	}
+	name ??= /filename\s*=\s*"([^"]*)"/.exec(disposition)?.[1] ?? /filename\s*=\s*([^;\s]+)/.exec(disposition)?.[1];
+	if (name === undefined) return undefined;
+	// A name like "../../x" or "C:\x" must not become a path in a Write Files node.
+	const base = name.split(/[\\/]/).pop() ?? '';
+	// eslint-disable-next-line no-control-regex
+	const clean = base.replace(/[\u0000-\u001f\u007f:*?"<>|]/g, '_').replace(/^\.+/, '').slice(0, 128);
+	return clean === '' ? undefined : clean;
+}
+
+const EXTENSION_FOR_MIME: Record<string, string> = { ...EXTENSION_BY_MIME, 'audio/mp3': 'mp3', 'image/jpg': 'jpg' };
+
+/** The extension a file of this MIME type gets when WeChat names none; '' when unknown. */
+export function extensionForMime(mimeType: string): string {
+	return EXTENSION_FOR_MIME[mimeType.toLowerCase()] ?? '';
+}

@@ -1,5 +1,6 @@
 import type {
 	DeclarativeRestApiSettings,
+	IBinaryKeyData,
 	IDataObject,
 	IExecutePaginationFunctions,
 	IHttpRequestOptions,
@@ -20,6 +21,14 @@ export interface WeChatCall {
 /** Sends one request to the operation's endpoint and returns WeChat's answer (errcode already checked). */
 export type SendToEndpoint = (call?: WeChatCall) => Promise<IDataObject>;
 
+/** An output item that carries files as well as JSON (Get Media); paired with the input item it came from. */
+export class ItemWithBinary {
+	constructor(
+		readonly json: IDataObject,
+		readonly binary: IBinaryKeyData,
+	) {}
+}
+
 export interface OperationSpec<Input> {
 	method: 'GET' | 'POST';
 	/** Path below the API base URL. */
@@ -39,7 +48,7 @@ export interface OperationSpec<Input> {
 		input: Input,
 		send: SendToEndpoint,
 		context: IExecutePaginationFunctions,
-	) => Promise<IDataObject | IDataObject[]>;
+	) => Promise<IDataObject | IDataObject[] | ItemWithBinary>;
 }
 
 /**
@@ -77,6 +86,9 @@ export function weChatOperation<Input>(spec: OperationSpec<Input>): INodePropert
 					);
 				};
 				const output = await spec.run(input, send, this);
+				if (output instanceof ItemWithBinary) {
+					return [{ json: output.json, binary: output.binary, pairedItem: { item: this.getItemIndex() } }];
+				}
 				return (Array.isArray(output) ? output : [output]).map((json) => ({ json }));
 			},
 		},

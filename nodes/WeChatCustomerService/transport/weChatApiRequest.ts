@@ -1,17 +1,19 @@
-import type {
-	NodeApiError,
+import {
 	NodeOperationError,
-	IDataObject,
-	IExecuteFunctions,
-	IExecuteSingleFunctions,
-	IHttpRequestOptions,
-	ILoadOptionsFunctions,
-	INode,
+	type NodeApiError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type IExecuteSingleFunctions,
+	type IHttpRequestOptions,
+	type ILoadOptionsFunctions,
+	type IN8nHttpFullResponse,
+	type INode,
 } from 'n8n-workflow';
 
 import { normalizeBaseUrl } from '../../shared/accessToken/obtain';
 import { isAccessTokenRejection, sendWithAccessToken, tokenSentWith } from '../../shared/accessToken/use';
 import { webUrlProblem } from '../../shared/webUrl';
+import { DownloadTooLarge, readBodyAtMost } from '../helpers/binaryMedia';
 import { cleanNodeError, CREDENTIAL_NAME, errcodeOf, secretsOfCredential, WeChatApiError } from '../helpers/errors';
 import { backOff, readRequestPolicy, retryReason, withInFlightLimit, type RequestPolicy } from './requestPolicy';
 
@@ -131,3 +133,99 @@ export async function weChatApiRequest(
 	);
 }
 
+/** A file WeChat answered with, and the headers that describe it. */
+export interface DownloadedFile {
+	buffer: Buffer;
+	contentType: string;
+	contentDisposition: string;
+}
+
+/** WeChat's JSON answers (an error, a video link) are small; anything longer is not one. */
+const MAX_JSON_ANSWER_BYTES = 64 * 1024;
+
+/** Whether WeChat answered JSON rather than a file: its errors are JSON, sometimes labelled text/plain. */
+function isJsonAnswer(contentType: string): boolean {
+	return /json|^text\/plain/i.test(contentType);
+}
+
+/**
+ * A GET that WeChat answers with a file or with JSON (`/cgi-bin/media/get`). The body is streamed and read up to
+ * `maxBytes`; a JSON answer goes through the usual errcode check and token retry and comes back as `{ json }`, a file
+ * as `{ file }`. Errors leave without the access token the URL carried, like every other call (sendToWeChat).
+ */
+export async function weChatApiDownload(
+	this: IExecuteSingleFunctions,
+	request: Omit<WeChatRequest, 'method' | 'body'>,
+	itemIndex: number,
+	maxBytes: number,
+): Promise<{ json: IDataObject } | { file: DownloadedFile }> {
+	const credentials = await this.getCredentials(CREDENTIAL_NAME);
+	const requestOptions: IHttpRequestOptions = {
+		baseURL: normalizeBaseUrl(credentials.baseUrl),
+		url: request.url,
+		method: 'GET',
+		qs: { ...(request.qs ?? {}) },
+		encoding: 'stream',
+		returnFullResponse: true,
+		json: false,
+	};
+	const answer = await sendToWeChat(this, requestOptions, itemIndex, async () => {
+		const response = (await this.helpers.httpRequestWithAuthentication.call(
+			this,
+			CREDENTIAL_NAME,
+			requestOptions,
+		)) as IN8nHttpFullResponse;
+		const contentType = String(response.headers['content-type'] ?? '');
+		if (isJsonAnswer(contentType)) {
+			const body = await readBodyAtMost(response.body, MAX_JSON_ANSWER_BYTES, response.headers['content-length']).catch(
+				(error: unknown) => {
+					if (!(error instanceof DownloadTooLarge)) throw error;
+					throw new NodeOperationError(this.getNode(), `WeChat answered more than 64 KB of ${contentType}`, {
+						itemIndex,
+						description:
+							'WeChat answers a file, or a short JSON. Check that the credential\'s API base URL points at WeChat (or a proxy that passes its answers through unchanged).',
+					});
+				},
+			);
+			const text = body.toString('utf8');
+			let json: IDataObject;
+			try {
+				json = JSON.parse(text) as IDataObject;
+			} catch {
+				throw new NodeOperationError(this.getNode(), `WeChat answered ${contentType} that is not JSON`, {
+					itemIndex,
+					description:
+						'Check that the credential\'s API base URL points at WeChat (or a proxy that passes its answers through unchanged).',
+				});
+			}
+			// errcode and errmsg where sendToWeChat looks for them.
+			return { json, errcode: json?.errcode, errmsg: json?.errmsg };
+		}
+		const buffer = await readBodyAtMost(response.body, maxBytes, response.headers['content-length']).catch(
+			(error: unknown) => {
+				if (error instanceof DownloadTooLarge) throw tooLargeError(this, itemIndex, error);
+				throw error;
+			},
+		);
+		const contentDisposition = String(response.headers['content-disposition'] ?? '');
+		return { file: { buffer, contentType, contentDisposition } as unknown as IDataObject };
+	});
+	return answer.file === undefined
+		? { json: answer.json as IDataObject }
+		: { file: answer.file as unknown as DownloadedFile };
+}
+
+/** What the user reads when a download is over the limit. */
+export function tooLargeError(
+	context: IExecuteSingleFunctions,
+	itemIndex: number,
+	error: DownloadTooLarge,
+): NodeOperationError {
+	// In the option's own unit, as typed: formatBytes would round a limit of 0.004 MB up to "5 KB".
+	const limitMb = Number((error.maxBytes / (1024 * 1024)).toFixed(3));
+	return new NodeOperationError(context.getNode(), `The media file is larger than the ${limitMb} MB limit (Max Size)`, {
+		itemIndex,
+		description:
+			'Nothing more was read. WeChat\'s temporary images and videos are at most 10 MB and voice at most 2 MB; if this file is expected, raise Max Size (MB) in the node\'s options.',
+	});
+}

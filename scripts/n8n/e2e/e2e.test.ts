@@ -23,6 +23,7 @@ import { PACKAGE_NAME } from '../lib/packageUnderTest';
 import { installSignalHandlers, shutdown } from '../lib/processes';
 import { E2eRun } from './e2eRun';
 import { executeChecks } from './executeChecks';
+import { scheduleChecks } from './scheduleChecks';
 import { triggerChecks } from './triggerChecks';
 
 const WATCHDOG_MS = 25 * 60_000;
@@ -55,5 +56,6 @@ describe(`e2e in the real n8n ${e2e.version}`, () => {
 	);
 
 	describe('workflows run by n8n execute', () => executeChecks(e2e));
+	describe('a scheduled export behind n8n start, across a restart', () => scheduleChecks(e2e));
 	describe('the trigger behind n8n start', () => triggerChecks(e2e));
 });

@@ -86,11 +86,14 @@ export class E2eRun {
 			await this.n8n.installPackage(await buildAndPack(path.join(this.n8n.root, 'pack'), this.n8n.log));
 			this.wechat = await startEmulator({ log: this.n8n.log });
 			// "Yesterday" must not change between seeding and the nightly export: do not start the next steps in the last
-			// four minutes of a Beijing day.
+			// four minutes of a Beijing day, nor in the first eleven, while the export's 10-minute lag still ends it before
+			// midnight (examples/nightly-export.json).
 			const untilMidnight = beijingDays().todayStart + 86400 - Date.now() / 1000;
-			if (untilMidnight < 240) {
-				process.stdout.write(`# waiting ${Math.ceil(untilMidnight)} s for Beijing midnight to pass\n`);
-				await sleep((untilMidnight + 5) * 1000);
+			const sinceMidnight = Date.now() / 1000 - beijingDays().todayStart;
+			if (untilMidnight < 240 || sinceMidnight < 660) {
+				const wait = untilMidnight < 240 ? untilMidnight + 665 : 665 - sinceMidnight;
+				process.stdout.write(`# waiting ${Math.ceil(wait)} s for Beijing midnight and the export's lag to pass\n`);
+				await sleep(wait * 1000);
 			}
 			this.days = beijingDays();
 			const imageServer = await startReceiver((request) =>

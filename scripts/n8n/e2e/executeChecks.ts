@@ -11,7 +11,7 @@ import { setAssignment } from '../lib/fixtures';
 import { readGuardLog } from '../lib/loopbackGuard';
 import { fetchWithTimeout } from '../lib/waits';
 import { type E2eRun, errcode, isToken, succeeded } from './e2eRun';
-import { BULK_YESTERDAY, boundaryRecords, F, JPEG, NEW_ACCOUNT, WAITING } from './testData';
+import { ARCHIVE_MEDIA, BULK_YESTERDAY, boundaryRecords, F, JPEG, NEW_ACCOUNT, WAITING } from './testData';
 
 /**
  * Takes a user off the waiting queue as the Session check does (to Bob, its least-loaded agent), through WeChat's API,
@@ -208,15 +208,21 @@ export function executeChecks(e2e: E2eRun): void {
 	);
 
 	// --- The examples, headless
-	e2e.check('example nightly-export.json (Run Now): yesterday, Beijing time, every record, CSV on disk', async () => {
-		const { day } = e2e.days;
+	e2e.check('example nightly-export.json (first run): since yesterday 00:00 up to last midnight, Beijing time, every record, CSV on disk', async () => {
+		const { day, yesterdayStart, todayStart } = e2e.days;
 		const { output } = await e2e.executeLogged(e2e.examples['nightly-export'].id);
 		succeeded(output, 'nightly export');
-		assert.equal(output.items('Export Settings')[0]?.day, day);
-		const records = output.items("Get Yesterday's Chat Records");
+		const records = output.items('Get New Chat Records');
 		assert.equal(records.length, BULK_YESTERDAY + 3);
+		assert.deepEqual(records[0].exportRange, {
+			start: new Date(yesterdayStart * 1000).toISOString(),
+			end: new Date(todayStart * 1000).toISOString(),
+			startedFrom: 'firstRunStart',
+			caughtUp: true,
+			cursorMoved: true,
+		});
 		const written = output.items('Write CSV to Disk')[0] as { fileName: string };
-		assert.equal(written.fileName, path.join(e2e.n8n.filesDir, `wechat-chat-records-${day}.csv`));
+		assert.equal(written.fileName, path.join(e2e.n8n.filesDir, `wechat-chat-records-${day}_${day}.csv`));
 		const csv = (await fs.readFile(written.fileName, 'utf8')).trim().split('\n');
 		assert.equal(csv.length, BULK_YESTERDAY + 3 + 1);
 		assert.match(csv[0], /openid/);
@@ -226,6 +232,41 @@ export function executeChecks(e2e: E2eRun): void {
 			csv.some((line) => line.includes('"noon, ""quoted"", with a comma"')),
 			'CSV quoting',
 		);
+	});
+
+	e2e.check('example archive-user-media.json (headless): an image and a voice note downloaded by Get Media and written to disk', async () => {
+		const image = Buffer.concat([JPEG, Buffer.from('e2e image')]);
+		const voice = Buffer.from('#!AMR\ne2e voice note', 'latin1');
+		await e2e.wechat.admin('seed', {
+			media: [
+				{ type: 'image', media_id: ARCHIVE_MEDIA.image, filename: 'p.jpg', contentType: 'image/jpeg', dataBase64: image.toString('base64') },
+				{ type: 'voice', media_id: ARCHIVE_MEDIA.voice, filename: 'v.amr', contentType: 'audio/amr', dataBase64: voice.toString('base64') },
+			],
+		});
+		for (const [kind, bytes, extension] of [
+			['image', image, 'jpg'],
+			['voice', voice, 'amr'],
+		] as const) {
+			const headless = kind === 'image' ? e2e.workflows.archiveImageHeadless : e2e.workflows.archiveVoiceHeadless;
+			const { output, calls } = await e2e.executeLogged(headless.id);
+			succeeded(output, `the media archive (${kind})`);
+			const gets = calls.filter((call) => call.path === '/cgi-bin/media/get');
+			assert.equal(gets.length, 1);
+			assert.equal(gets[0].method, 'GET');
+			assert.equal(gets[0].query.media_id, ARCHIVE_MEDIA[kind]);
+			assert.deepEqual(output.items('Get Media')[0], {
+				mediaId: ARCHIVE_MEDIA[kind],
+				fileName: `${ARCHIVE_MEDIA[kind]}.${extension}`,
+				mimeType: kind === 'image' ? 'image/jpeg' : 'audio/amr',
+				fileSize: bytes.length,
+				video: false,
+			});
+			const fileName = path.join(
+				e2e.n8n.filesDir,
+				`wechat-${kind}-${F[4]}-1764150000-${ARCHIVE_MEDIA[kind]}.${extension}`,
+			);
+			assert.deepEqual(await fs.readFile(fileName), bytes);
+		}
 	});
 
 	e2e.check(

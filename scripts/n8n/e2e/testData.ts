@@ -29,6 +29,25 @@ export interface BeijingDays {
 	day: string;
 }
 
+/** The media_ids the media-archive check seeds: a follower's picture and voice note. */
+export const ARCHIVE_MEDIA = {
+	image: 'e2eArchiveImage_0000000000000000000000000000000000000000000000000',
+	voice: 'e2eArchiveVoice_0000000000000000000000000000000000000000000000000',
+} as const;
+
+/** An image or voice message push as the trigger outputs it (WeChat's field names, string values). */
+function mediaMessage(kind: 'image' | 'voice', mediaId: string): Record<string, string> {
+	return {
+		ToUserName: 'gh_e2e_account',
+		FromUserName: F[4],
+		CreateTime: '1764150000',
+		MsgType: kind,
+		MediaId: mediaId,
+		...(kind === 'image' ? { PicUrl: 'http://mmbiz.qpic.cn/e2e' } : { Format: 'amr' }),
+		MsgId: kind === 'image' ? '24967187623118001' : '24967187623118002',
+	};
+}
+
 /** Midnight (Beijing) of today and yesterday, in Unix seconds. */
 export function beijingDays(): BeijingDays {
 	const now = Math.floor(Date.now() / 1000);
@@ -306,6 +325,16 @@ export function checkWorkflows(
 		textMessage(F[5], '请帮我转人工客服'),
 	);
 	const welcomeHeadless = headlessCopy(examples.welcome, 'e2eWelcomeHeadless', subscribeEvent(F[6]));
+	const archiveImageHeadless = headlessCopy(
+		examples['archive-user-media'],
+		'e2eArchiveImage',
+		mediaMessage('image', ARCHIVE_MEDIA.image),
+	);
+	const archiveVoiceHeadless = headlessCopy(
+		examples['archive-user-media'],
+		'e2eArchiveVoice',
+		mediaMessage('voice', ARCHIVE_MEDIA.voice),
+	);
 	// A second trigger workflow: hands every user message to Alice through the passive reply.
 	const transfer = structuredClone(examples.escalation);
 	transfer.id = 'e2eTransferReply';
@@ -319,5 +348,18 @@ export function checkWorkflows(
 		options: {},
 	};
 	transfer.connections = {};
-	return { guard, account, message, session, chatRecord, error, token, escalationHeadless, welcomeHeadless, transfer };
+	return {
+		guard,
+		account,
+		message,
+		session,
+		chatRecord,
+		error,
+		token,
+		escalationHeadless,
+		welcomeHeadless,
+		archiveImageHeadless,
+		archiveVoiceHeadless,
+		transfer,
+	};
 }

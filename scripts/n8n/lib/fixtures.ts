@@ -36,7 +36,13 @@ export function emulatorCredential(emulator: { baseUrl: string; appId: string; a
 /** A tiny JPEG (start and end markers around a JFIF header): WeChat, and the emulator, judge uploads by type and size. */
 export const SAMPLE_JPEG = Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex');
 
-export const EXAMPLE_NAMES = ['escalation', 'nightly-export', 'waiting-queue-alert', 'welcome'] as const;
+export const EXAMPLE_NAMES = [
+	'archive-user-media',
+	'escalation',
+	'nightly-export',
+	'waiting-queue-alert',
+	'welcome',
+] as const;
 export type ExampleName = (typeof EXAMPLE_NAMES)[number];
 
 /** The name of the WeChat trigger node in the trigger-started examples. */
@@ -44,7 +50,7 @@ export const TRIGGER_NODE = 'WeChat Customer Service Trigger';
 
 export interface ExampleSettings {
 	credential: { id: string; name: string };
-	/** Folder the nightly export writes into (must be inside N8N_RESTRICT_FILE_ACCESS_TO). */
+	/** Folder the nightly export and the media archive write into (must be inside N8N_RESTRICT_FILE_ACCESS_TO). */
 	exportFolder: string;
 	/** The group-bot webhook the queue alert posts to. */
 	botWebhookUrl: string;
@@ -66,6 +72,7 @@ export async function configuredExamples(settings: ExampleSettings): Promise<Rec
 		result[name] = workflow;
 	}
 	setAssignment(result['nightly-export'], 'Export Settings', 'folder', settings.exportFolder);
+	setAssignment(result['archive-user-media'], 'Archive Settings', 'folder', settings.exportFolder);
 	setAssignment(result['waiting-queue-alert'], 'Alert Settings', 'botWebhookUrl', settings.botWebhookUrl);
 	if (settings.threshold !== undefined) {
 		setAssignment(result['waiting-queue-alert'], 'Alert Settings', 'threshold', settings.threshold);

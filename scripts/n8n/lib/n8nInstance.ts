@@ -220,6 +220,11 @@ export class N8nInstance {
 		await this.cliOrThrow(this.internals.publishArgs(workflowId));
 	}
 
+	/** Deactivates a workflow (takes effect at the next `n8n start`). */
+	async unpublish(workflowId: string): Promise<void> {
+		await this.cliOrThrow(this.internals.unpublishArgs(workflowId));
+	}
+
 	/** `n8n start`, output to the log file; resolves when /healthz/readiness answers 200 (bounded). */
 	async start(timeoutMs = 120_000): Promise<void> {
 		if (this.server) throw new Error('n8n is already running');

@@ -141,6 +141,25 @@ export class N8nInternals {
 			: ['update:workflow', `--id=${workflowId}`, '--active=true'];
 	}
 
+	/** The CLI arguments that deactivate a workflow: 2.x unpublishes, 1.x sets it inactive. */
+	unpublishArgs(workflowId: string): string[] {
+		return this.major >= 2
+			? ['unpublish:workflow', `--id=${workflowId}`]
+			: ['update:workflow', `--id=${workflowId}`, '--active=false'];
+	}
+
+	/**
+	 * The workflow's static data as n8n saved it (workflow_entity.staticData, JSON): where nodes keep state between
+	 * production executions, e.g. the chat-record cursor.
+	 */
+	async staticData(workflowId: string): Promise<Record<string, unknown>> {
+		const [row] = await this.query<{ staticData: string | null }>(
+			`SELECT staticData FROM workflow_entity WHERE id = '${workflowId.replace(/'/g, "''")}'`,
+		);
+		if (!row) throw new Error(`no workflow ${workflowId}`);
+		return row.staticData ? (JSON.parse(row.staticData) as Record<string, unknown>) : {};
+	}
+
 	/**
 	 * The run in `n8n execute --rawOutput`'s stdout. Log lines can precede the JSON (and error lines follow it when the
 	 * workflow failed); n8n pretty-prints it with two-space indentation, so it starts with a line "{" and ends with the

@@ -25,6 +25,8 @@ export interface EndpointContext {
 	quotas: DailyQuotas;
 	appId: string;
 	appSecret: string;
+	/** Where this emulator listens, for links it hands out (video downloads). */
+	baseUrl: string;
 }
 
 export interface BinaryAnswer {

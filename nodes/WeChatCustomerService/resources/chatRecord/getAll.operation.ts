@@ -11,6 +11,7 @@ import { getManyFields } from '../../descriptions/getManyFields';
 import { weChatOperation, type SendToEndpoint } from '../../helpers/operation';
 import { splitIntoDayWindows, type DayWindow } from './dayWindows';
 import { labelOpercode } from './opercodes';
+import { readSinceLastRunRange, saveCursor, type SinceLastRunRange } from './sinceLastRun';
 import { readChatRecordRange } from './timeRange';
 
 /** getmsglist returns at most 10,000 records per call. */
@@ -106,6 +107,33 @@ interface ExportRequest {
 	last: number;
 	limit: number;
 	filters: ChatRecordFilters;
+	/** Set for Range Type "Since Last Run": the cursor to save once every record was read. */
+	sinceLastRun?: SinceLastRunRange;
+}
+
+function readExportRequest(context: IExecuteSingleFunctions): ExportRequest {
+	if (context.getNodeParameter('rangeType', 'custom') === 'sinceLastRun') {
+		const sinceLastRun = readSinceLastRunRange(context);
+		// Every record of the range, whatever Limit says: a cut-off export could not say where the next one starts.
+		const { first, last } = sinceLastRun;
+		return { first, last, limit: Infinity, filters: readFilters(context), sinceLastRun };
+	}
+	return { ...readChatRecordRange(context), limit: readLimit(context), filters: readFilters(context) };
+}
+
+/** Exports, then (since last run) moves the cursor: only an export that read every window gets this far. */
+async function runExport(
+	context: IExecuteSingleFunctions,
+	send: SendToEndpoint,
+	request: ExportRequest,
+): Promise<IDataObject[]> {
+	const items = await exportRecords(context, send, request);
+	if (request.sinceLastRun === undefined) return items;
+	saveCursor(context, request.sinceLastRun);
+	// One object for every item rather than a copy per record.
+	const exportRange = request.sinceLastRun.report;
+	for (const item of items) item.exportRange = exportRange;
+	return items;
 }
 
 /** Which records become items, and how. */
@@ -249,22 +277,109 @@ export const option: INodePropertyOptions = {
 		url: '/customservice/msgrecord/getmsglist',
 		reads: true,
 		// Everything is checked before the first request.
-		read: (context): ExportRequest => ({
-			...readChatRecordRange(context),
-			limit: readLimit(context),
-			filters: readFilters(context),
-		}),
-		run: async (request, send, context) => await exportRecords(context, send, request),
+		read: readExportRequest,
+		run: async (request, send, context) => await runExport(context, send, request),
 	}),
 };
 
+const CUSTOM = { show: { rangeType: ['custom'] } };
+const SINCE_LAST_RUN = { show: { rangeType: ['sinceLastRun'] } };
+
 const properties: INodeProperties[] = [
+	{
+		displayName: 'Range Type',
+		name: 'rangeType',
+		type: 'options',
+		noDataExpression: true,
+		default: 'custom',
+		options: [
+			{
+				name: 'Custom',
+				value: 'custom',
+				description: 'Records between Start Time and End Time',
+			},
+			{
+				name: 'Since Last Run',
+				value: 'sinceLastRun',
+				description:
+					'Records from where the previous production run of this workflow stopped, up to now minus a lag: scheduled exports with no gap and no repeat',
+			},
+		],
+	},
+	{
+		displayName:
+			'Each production run (Schedule Trigger, active workflow) exports every record since the previous successful run and remembers where it stopped. A run that fails moves nothing: the next one exports its range too. Manual runs show what the next run would export but never move the cursor. The cursor belongs to this node\'s name: renaming the node starts again at First Run Start.',
+		name: 'sinceLastRunNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: SINCE_LAST_RUN,
+	},
+	{
+		displayName: 'First Run Start',
+		name: 'firstRunStart',
+		type: 'dateTime',
+		default: '',
+		required: true,
+		displayOptions: SINCE_LAST_RUN,
+		description:
+			'Where the very first run starts (included); later runs continue from where the previous one stopped and ignore this. Usually the moment your previous export method stopped. A date without an offset is read in the workflow\'s time zone.',
+	},
+	{
+		displayName: 'Since Last Run Options',
+		name: 'sinceLastRunOptions',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: SINCE_LAST_RUN,
+		options: [
+			{
+				displayName: 'End Alignment',
+				name: 'endAlignment',
+				type: 'options',
+				default: 'none',
+				options: [
+					{ name: 'None', value: 'none', description: 'End at now minus the lag' },
+					{
+						name: 'Start of Hour',
+						value: 'hour',
+						description: 'End at the last full hour before now minus the lag',
+					},
+					{
+						name: 'Start of Day',
+						value: 'day',
+						description:
+							'End at the last midnight (workflow time zone) before now minus the lag: one export per calendar day',
+					},
+				],
+				description: 'Whether to end each run on a round time, so that exports cover whole hours or days',
+			},
+			{
+				displayName: 'Lag (Minutes)',
+				name: 'lagMinutes',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 5,
+				description:
+					'How far behind now each run ends. WeChat may store a record a little after it happened; a record stamped within the lag is left for the next run instead of being missed.',
+			},
+			{
+				displayName: 'Max Days per Run',
+				name: 'maxDaysPerRun',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 31,
+				description:
+					'After a long pause, a run exports at most this many days and the next run continues (the output\'s exportRange.caughtUp is then false). Keeps one execution\'s memory bounded.',
+			},
+		],
+	},
 	{
 		displayName: 'Start Time',
 		name: 'startTime',
 		type: 'dateTime',
 		default: '',
 		required: true,
+		displayOptions: CUSTOM,
 		description:
 			'Records from this moment on (included), at the earliest 2014-01-01 (WeChat keeps no older chat records). Also accepts an expression yielding an ISO 8601 date or a Unix timestamp in seconds or milliseconds; a date without an offset is read in the workflow\'s time zone.',
 	},
@@ -274,10 +389,14 @@ const properties: INodeProperties[] = [
 		type: 'dateTime',
 		default: '',
 		required: true,
+		displayOptions: CUSTOM,
 		description:
 			'Records before this moment (excluded), so consecutive exports neither overlap nor leave a gap; at most one day from now. Any range works: the node queries WeChat 24 hours at a time.',
 	},
-	...getManyFields,
+	...getManyFields.map((field) => ({
+		...field,
+		displayOptions: { show: { ...field.displayOptions?.show, ...CUSTOM.show } },
+	})),
 	{
 		displayName: 'Filters',
 		name: 'filters',

@@ -20,7 +20,7 @@ function offsetMinutes(zone: string): number {
 }
 
 /** How far `timeZone`'s wall clock is ahead of UTC at the instant `utcMs`. */
-function zoneOffsetMs(utcMs: number, timeZone: string): number {
+export function zoneOffsetMs(utcMs: number, timeZone: string): number {
 	const parts = new Intl.DateTimeFormat('en-US', {
 		timeZone,
 		hourCycle: 'h23',
@@ -37,7 +37,7 @@ function zoneOffsetMs(utcMs: number, timeZone: string): number {
 }
 
 /** The instant at which `timeZone`'s clocks show the wall time `wallMs` (given as if it were UTC). */
-function wallTimeToEpoch(wallMs: number, timeZone: string): number {
+export function wallTimeToEpoch(wallMs: number, timeZone: string): number {
 	try {
 		const firstGuess = wallMs - zoneOffsetMs(wallMs, timeZone);
 		// Near a daylight-saving change the offset at the first guess can differ from the one at the answer.
@@ -118,7 +118,7 @@ export interface ChatRecordRange {
 const DATE_HINT =
 	'Pick a date, or use an expression that yields an ISO 8601 date such as 2024-05-01T08:00:00+08:00 (a date without an offset is read in the workflow\'s time zone), a Luxon DateTime such as {{ $now.minus({ days: 1 }) }}, or a Unix timestamp in seconds or milliseconds.';
 
-function readDate(context: IExecuteSingleFunctions, name: string, label: string): number {
+export function readDate(context: IExecuteSingleFunctions, name: string, label: string): number {
 	const raw = context.getNodeParameter(name, '') as unknown;
 	const epochMs = parseDateTimeValue(raw, context.getTimezone());
 	if (epochMs === undefined) {
@@ -139,7 +139,7 @@ function readDate(context: IExecuteSingleFunctions, name: string, label: string)
  * windows, one query each.
  */
 export const EARLIEST_RECORD_MS = Date.parse('2014-01-01T00:00:00+08:00');
-const EARLIEST_RECORD_TEXT = '2014-01-01T00:00:00+08:00';
+export const EARLIEST_RECORD_TEXT = '2014-01-01T00:00:00+08:00';
 
 /**
  * How far End Time may lie in the future. No record is younger than now; a day of slack lets "tomorrow 00:00" in any
@@ -149,7 +149,7 @@ const EARLIEST_RECORD_TEXT = '2014-01-01T00:00:00+08:00';
 export const MAX_END_AHEAD_MS = 24 * 60 * 60 * 1000;
 
 /** An instant as ISO 8601; beyond what a Date can hold (±8.64e15 ms), the number itself. */
-function describeInstant(epochMs: number): string {
+export function describeInstant(epochMs: number): string {
 	const date = new Date(epochMs);
 	return Number.isNaN(date.getTime()) ? `${epochMs} ms after 1970-01-01` : date.toISOString();
 }

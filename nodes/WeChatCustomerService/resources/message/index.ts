@@ -1,9 +1,10 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import * as getMedia from './getMedia.operation';
 import * as send from './send.operation';
 import * as typing from './typing.operation';
 
-const operations = [send, typing];
+const operations = [send, typing, getMedia];
 
 export const messageOperations: INodeProperties = {
 	displayName: 'Operation',
