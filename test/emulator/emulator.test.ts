@@ -539,8 +539,10 @@ test('kfsession create/close/getsession/getsessionlist with WeChat codes and acc
 		assertError(await create('unbound@oa'), 65402);
 		assertError(await create('off@oa'), 65415);
 		assertError(await close('on@oa'), 65413);
+		const beforeCreate = Math.floor(emulator.now() / 1000);
 		assert.deepEqual(await create('on@oa'), OK);
 		assert.deepEqual(await create('on@oa'), OK, 'an existing session with the same kf is fine');
+		const afterCreate = Math.floor(emulator.now() / 1000);
 		assertError(await create('other@oa'), 65414);
 		assert.equal(emulator.state.waitQueue.length, 0, 'taken out of the waiting queue');
 
@@ -550,7 +552,9 @@ test('kfsession create/close/getsession/getsessionlist with WeChat codes and acc
 			{ kf_account: 'other@oa', status: 1, kf_id: '1004', accepted_case: 0 },
 		]);
 		const session = (await call(emulator, 'GET', '/customservice/kfsession/getsession', { query: { openid: 'o_user' } })).body;
-		assert.deepEqual(session, { kf_account: 'on@oa', createtime: Math.floor(emulator.now() / 1000) });
+		// The session's time is the second it was created in; a busy machine may cross a second boundary meanwhile.
+		assert.deepEqual(session, { kf_account: 'on@oa', createtime: session.createtime });
+		assert.ok(beforeCreate <= session.createtime && session.createtime <= afterCreate, `createtime ${session.createtime}`);
 		const sessions = (await call(emulator, 'GET', '/customservice/kfsession/getsessionlist', { query: { kf_account: 'on@oa' } })).body;
 		assert.deepEqual(sessions, { sessionlist: [{ openid: 'o_user', createtime: session.createtime }] });
 		assertError((await call(emulator, 'GET', '/customservice/kfsession/getsessionlist', { query: { kf_account: 'unbound@oa' } })).body, 65402);
