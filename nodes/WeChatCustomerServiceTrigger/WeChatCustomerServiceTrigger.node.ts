@@ -13,6 +13,7 @@ import { redactSecrets } from '../shared/redact';
 import { eventOptions } from './helpers/events';
 import { findCredentialProblem, readEncryptionSetting, readPushSettings } from './helpers/pushSettings';
 import { answerHandshake, receivePush, type PushOutcome } from './helpers/receivePush';
+import { sharedPushMemory } from './helpers/sharedPushMemory';
 
 const CREDENTIAL = 'weChatOfficialAccountApi';
 
@@ -230,7 +231,13 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 			outcome =
 				this.getWebhookName() === 'setup'
 					? answerHandshake(query, settings, Date.now())
-					: receivePush({ query, rawBody: request.rawBody }, settings, Date.now());
+					: receivePush(
+							{ query, rawBody: request.rawBody },
+							settings,
+							Date.now(),
+							// Shared by every n8n process of this workflow: a retry may reach another webhook process.
+							sharedPushMemory(this.getWorkflowStaticData('node')),
+						);
 		} catch (error) {
 			// A bug or a missing credential must not surface as a thrown error: n8n would start an execution for it.
 			outcome = {

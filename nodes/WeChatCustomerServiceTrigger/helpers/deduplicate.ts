@@ -128,6 +128,20 @@ export function remember(
 	return true;
 }
 
+/** What receivePush asks of a push memory: this process's (below) or one shared by processes (sharedPushMemory.ts). */
+export interface PushMemory {
+	recall(key: string, now: number): Remembered | undefined;
+	remember(
+		records: Array<{ key: string; contentDigest?: string }>,
+		reply: StoredReply,
+		expiresAt: number,
+		now: number,
+		maxBytes: number,
+	): boolean;
+}
+
+export const processPushMemory: PushMemory = { recall, remember };
+
 /** Field shapes WeChat uses; anything else is not a genuine push and must not reach the store. */
 const OPENID = /^[A-Za-z0-9_-]{1,64}$/;
 const DIGITS = /^[0-9]{1,20}$/;

@@ -11,9 +11,9 @@ import {
 	contentDigest,
 	memoryKey,
 	MIN_RETENTION_MS,
+	processPushMemory,
 	pushIdentity,
-	recall,
-	remember,
+	type PushMemory,
 	type StoredReply,
 } from './deduplicate';
 import { isUserMessage, matchesEvents } from './events';
@@ -109,8 +109,16 @@ interface Authenticated {
 
 type Step = { ok: true; value: Authenticated } | { ok: false; outcome: PushOutcome };
 
-/** POST: one push. `now` is `Date.now()` in production. */
-export function receivePush(request: IncomingRequest, settings: PushSettings, now: number): PushOutcome {
+/**
+ * POST: one push. `now` is `Date.now()` in production; `memory` is what was answered before, in this process or (in
+ * n8n's queue mode) in every process of the workflow (sharedPushMemory.ts).
+ */
+export function receivePush(
+	request: IncomingRequest,
+	settings: PushSettings,
+	now: number,
+	memory: PushMemory = processPushMemory,
+): PushOutcome {
 	const { token } = settings;
 	if (!token) return reject(500, 'the trigger has no Push Token configured');
 	const read = readPushQuery(request.query);
@@ -137,8 +145,8 @@ export function receivePush(request: IncomingRequest, settings: PushSettings, no
 	const requestKey = memoryKey([settings.scope, 'request', timestamp, nonce]);
 	const step =
 		settings.accepts === 'encrypted'
-			? authenticateEncrypted(query, envelope.fields, body.format, settings, requestKey, now)
-			: authenticatePlaintext(query, envelope.fields, body.text, requestKey, now);
+			? authenticateEncrypted(query, envelope.fields, body.format, settings, requestKey, now, memory)
+			: authenticatePlaintext(query, envelope.fields, body.text, requestKey, now, memory);
 	if (!step.ok) return step.outcome;
 	const { fields, replyKey, digest } = step.value;
 	const refuse = settings.accepts === 'encrypted' ? rejectAuthenticated : (reason: string) => reject(400, reason);
@@ -160,7 +168,7 @@ export function receivePush(request: IncomingRequest, settings: PushSettings, no
 	const records: Array<{ key: string; contentDigest?: string }> = [{ key: requestKey, contentDigest: digest }];
 	const finish = (outcome: PushOutcome): PushOutcome => {
 		const reply = { status: outcome.status, contentType: outcome.contentType, body: outcome.body };
-		if (remember(records, reply, expiresAt, now, settings.memoryBytes)) return outcome;
+		if (memory.remember(records, reply, expiresAt, now, settings.memoryBytes)) return outcome;
 		return {
 			...outcome,
 			logLine:
@@ -172,7 +180,7 @@ export function receivePush(request: IncomingRequest, settings: PushSettings, no
 		return finish({ ...acknowledge(SUCCESS_REPLY, 'text/plain'), note: 'filtered' });
 	}
 	if (settings.deduplicate && identity.key !== undefined) {
-		const earlier = recall(identity.key, now);
+		const earlier = memory.recall(identity.key, now);
 		if (earlier) return finish({ ...earlier.reply, note: 'duplicate' });
 		records.push({ key: identity.key });
 	}
@@ -180,8 +188,13 @@ export function receivePush(request: IncomingRequest, settings: PushSettings, no
 }
 
 /** The same request again: the answer it got; the same timestamp and nonce with other content: refused. */
-function recallRequest(requestKey: string, digest: string, now: number): PushOutcome | 'new' | 'conflict' {
-	const earlier = recall(requestKey, now);
+function recallRequest(
+	memory: PushMemory,
+	requestKey: string,
+	digest: string,
+	now: number,
+): PushOutcome | 'new' | 'conflict' {
+	const earlier = memory.recall(requestKey, now);
 	if (!earlier) return 'new';
 	if (earlier.contentDigest !== digest) return 'conflict';
 	return { ...earlier.reply, note: 'duplicate' };
@@ -198,6 +211,7 @@ function authenticateEncrypted(
 	settings: PushSettings,
 	requestKey: string,
 	now: number,
+	memory: PushMemory,
 ): Step {
 	const fail = (outcome: PushOutcome): Step => ({ ok: false, outcome });
 	if (query.encrypt_type !== 'aes' || query.msg_signature === undefined) {
@@ -219,7 +233,7 @@ function authenticateEncrypted(
 	}
 	// From here on every failure gets the one uniform answer.
 	const digest = contentDigest(encrypt);
-	const earlier = recallRequest(requestKey, digest, now);
+	const earlier = recallRequest(memory, requestKey, digest, now);
 	if (earlier === 'conflict') return fail(rejectAuthenticated('timestamp and nonce already used with another Encrypt'));
 	if (earlier !== 'new') return fail(earlier);
 	const decrypted = decryptPush(encrypt, settings.encodingAESKeys, settings.appId);
@@ -239,6 +253,7 @@ function authenticatePlaintext(
 	bodyText: string,
 	requestKey: string,
 	now: number,
+	memory: PushMemory,
 ): Step {
 	const fail = (outcome: PushOutcome): Step => ({ ok: false, outcome });
 	const encryptType = query.encrypt_type ?? 'raw';
@@ -252,7 +267,7 @@ function authenticatePlaintext(
 	}
 	if (encryptType !== 'raw') return fail(reject(400, `${CRYPTO_ERROR.parse} unknown encrypt_type`));
 	const digest = contentDigest(bodyText);
-	const earlier = recallRequest(requestKey, digest, now);
+	const earlier = recallRequest(memory, requestKey, digest, now);
 	if (earlier === 'conflict') {
 		return fail(reject(401, `${CRYPTO_ERROR.signature} timestamp and nonce already used with another body`));
 	}

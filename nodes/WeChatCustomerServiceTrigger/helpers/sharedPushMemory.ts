@@ -1,0 +1,116 @@
+/**
+ * The push memory every n8n process of a workflow shares (docs/wechat-protocol.md §5, "Across n8n processes").
+ *
+ * In n8n's queue mode several `n8n webhook` processes sit behind a load balancer, and WeChat's retry of a push can land
+ * on another process than the first delivery. deduplicate.ts is per process, so that retry would start a second
+ * execution. The one store a trigger's `webhook()` may use that every process shares is the workflow's static data:
+ * n8n loads it from the database with the workflow for every production webhook request and saves it after the answer
+ * when it changed. This module keeps a bounded copy of the push memory there, layered over the process memory:
+ * - recall: the process memory first, then the shared copy;
+ * - remember: both. The process memory keeps its rule (when full, nothing live is evicted); the shared copy is bounded
+ *   in entries and characters and, when full, drops its oldest entries: a WeChat retry comes within about 15 s and
+ *   needs the newest ones, and the process that answered still guards against replays in its own memory.
+ *
+ * The copy is one string under `pushMemory`, one line per entry, oldest first:
+ *   `<key> <expires at, epoch ms in base 36> <content digest or -> [<reply as JSON>]`
+ * A string because n8n wraps every object in static data in a change-tracking proxy at each load and serializes the
+ * whole of it again; a string is copied as it is, and looking a key up is one `indexOf`, not a parse — the cost per
+ * push stays flat however full the copy is (README, "Running in queue mode", has the figures). Keys are the SHA-256
+ * digests of deduplicate.ts cut to 24 base64 characters (144 bits), beside the full digest of what a request's
+ * signature covered: nothing of a push is stored in clear. The plain "success" reply, by far the most common, is not
+ * stored.
+ *
+ * Not atomic: two requests handled at the same instant both read the copy before either is saved, so both can run,
+ * and the later save wins (the other request's entries then live only in its own process).
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import { SUCCESS_REPLY } from './buildReply';
+import { processPushMemory, type PushMemory, type Remembered, type StoredReply } from './deduplicate';
+
+/** 1,000 entries is 500 pushes (a request entry and a push entry each): 30 pushes a second over WeChat's retries. */
+export const SHARED_MAX_ENTRIES = 1000;
+/** Entries without a stored reply take 40–80 characters; encrypted transfer replies about 700 more. */
+export const SHARED_MAX_CHARS = 128 * 1024;
+const STATIC_DATA_FIELD = 'pushMemory';
+const HEADER = 'wechat-push-memory 1\n';
+const KEY_LENGTH = 24;
+
+const short = (key: string): string => key.slice(0, KEY_LENGTH);
+
+function isPlainSuccess(reply: StoredReply): boolean {
+	return reply.status === 200 && reply.contentType === 'text/plain' && reply.body === SUCCESS_REPLY;
+}
+
+/** The copy as stored, or an empty one when it is missing or not ours (edited by hand, another format). */
+function readCopy(value: unknown): string {
+	return typeof value === 'string' && value.startsWith(HEADER) && value.length <= SHARED_MAX_CHARS + HEADER.length
+		? value
+		: HEADER;
+}
+
+function parseLine(line: string): { expiresAt: number; remembered: Remembered } | undefined {
+	const afterKey = line.indexOf(' ');
+	const afterExpiry = line.indexOf(' ', afterKey + 1);
+	if (afterKey < 0 || afterExpiry < 0) return undefined;
+	const expiresAt = parseInt(line.slice(afterKey + 1, afterExpiry), 36);
+	const afterDigest = line.indexOf(' ', afterExpiry + 1);
+	const digest = line.slice(afterExpiry + 1, afterDigest < 0 ? undefined : afterDigest);
+	if (!Number.isFinite(expiresAt) || digest === '') return undefined;
+	let reply: StoredReply = { status: 200, contentType: 'text/plain', body: SUCCESS_REPLY };
+	if (afterDigest >= 0) {
+		try {
+			const [status, contentType, body] = JSON.parse(line.slice(afterDigest + 1)) as unknown[];
+			if (typeof status !== 'number' || typeof contentType !== 'string' || typeof body !== 'string') return undefined;
+			reply = { status, contentType, body };
+		} catch {
+			return undefined;
+		}
+	}
+	return { expiresAt, remembered: { reply, contentDigest: digest === '-' ? undefined : digest } };
+}
+
+function formatLine(key: string, expiresAt: number, digest: string | undefined, reply: StoredReply): string {
+	const stored = isPlainSuccess(reply) ? '' : ` ${JSON.stringify([reply.status, reply.contentType, reply.body])}`;
+	return `${short(key)} ${expiresAt.toString(36)} ${digest ?? '-'}${stored}\n`;
+}
+
+/** Drops whole lines from the front (the oldest) until at most `maxEntries` lines and `maxChars` characters remain. */
+function trim(copy: string, now: number): string {
+	let lines = 0;
+	for (let at = copy.indexOf('\n', HEADER.length); at >= 0; at = copy.indexOf('\n', at + 1)) lines++;
+	let start = HEADER.length;
+	while (start < copy.length) {
+		const end = copy.indexOf('\n', start);
+		const expired = (parseLine(copy.slice(start, end))?.expiresAt ?? 0) <= now;
+		if (!expired && lines <= SHARED_MAX_ENTRIES && copy.length - start <= SHARED_MAX_CHARS) break;
+		start = end + 1;
+		lines--;
+	}
+	return HEADER + copy.slice(start);
+}
+
+/**
+ * The process memory with the workflow's static data (`getWorkflowStaticData('node')`) as a copy every process shares.
+ * `staticData` is only written when a push is remembered, so a refused request never makes n8n save anything.
+ */
+export function sharedPushMemory(staticData: IDataObject, local: PushMemory = processPushMemory): PushMemory {
+	return {
+		recall(key: string, now: number): Remembered | undefined {
+			const known = local.recall(key, now);
+			if (known) return known;
+			const copy = readCopy(staticData[STATIC_DATA_FIELD]);
+			// The newest entry for the key counts: search from the end.
+			const at = copy.lastIndexOf(`\n${short(key)} `);
+			if (at < 0) return undefined;
+			const entry = parseLine(copy.slice(at + 1, copy.indexOf('\n', at + 1)));
+			return entry && entry.expiresAt > now ? entry.remembered : undefined;
+		},
+		remember(records, reply, expiresAt, now, maxBytes): boolean {
+			const stored = local.remember(records, reply, expiresAt, now, maxBytes);
+			const lines = records.map((record) => formatLine(record.key, expiresAt, record.contentDigest, reply)).join('');
+			staticData[STATIC_DATA_FIELD] = trim(readCopy(staticData[STATIC_DATA_FIELD]) + lines, now);
+			return stored;
+		},
+	};
+}
