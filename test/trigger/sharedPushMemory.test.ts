@@ -4,6 +4,8 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { clearDeduplicationStore, type PushMemory } from '../../nodes/WeChatCustomerServiceTrigger/helpers/deduplicate';
 import {
+	processRecentlyShared,
+	RecentlyShared,
 	SHARED_MAX_CHARS,
 	SHARED_MAX_ENTRIES,
 	sharedPushMemory,
@@ -18,7 +20,13 @@ import { AES_KEY, APP_ID, callWebhook, TOKEN } from './webhookContext';
  * what n8n stores in the database and loads for the next request.
  */
 
-beforeEach(() => clearDeduplicationStore());
+/** Another n8n process: nothing in its own memory, nothing it wrote lately. */
+function freshProcess(): void {
+	clearDeduplicationStore();
+	processRecentlyShared.clear();
+}
+
+beforeEach(() => freshProcess());
 
 const entryLines = (text: string): string[] => text.split('\n').slice(1, -1);
 const saved = (staticData: IDataObject): IDataObject => JSON.parse(JSON.stringify(staticData)) as IDataObject;
@@ -31,7 +39,7 @@ describe('a WeChat retry that reaches another n8n process', () => {
 		assert.ok(onA.item, 'the first delivery starts an execution');
 		const database = saved(first.staticData!);
 
-		clearDeduplicationStore(); // process B has never seen the push
+		freshProcess(); // process B has never seen the push
 		const onB = await callWebhook({ ...first, staticData: database });
 		assert.equal(onB.item, undefined, 'a second execution was started on process B');
 		assert.equal(onB.response.status, 200);
@@ -47,7 +55,7 @@ describe('a WeChat retry that reaches another n8n process', () => {
 		const first = pushCall(fields, { mode: 'safe', timestamp: String(Math.floor(Date.now() / 1000)), nonce: '111' });
 		first.staticData = {};
 		assert.ok((await callWebhook(first)).item);
-		clearDeduplicationStore();
+		freshProcess();
 		const retry = pushCall(fields, { mode: 'safe', nonce: '222' }, { staticData: saved(first.staticData) });
 		const onB = await callWebhook(retry);
 		assert.equal(onB.item, undefined);
@@ -58,7 +66,7 @@ describe('a WeChat retry that reaches another n8n process', () => {
 		const timestamp = String(Math.floor(Date.now() / 1000));
 		const first = pushCall(message('text'), { mode: 'plaintext', timestamp, nonce: '333' }, { staticData: {} });
 		assert.ok((await callWebhook(first)).item);
-		clearDeduplicationStore();
+		freshProcess();
 		const forged = pushCall(message('text'), { mode: 'plaintext', timestamp, nonce: '333' });
 		const onB = await callWebhook({ ...forged, staticData: saved(first.staticData!) });
 		assert.equal(onB.item, undefined);
@@ -69,7 +77,7 @@ describe('a WeChat retry that reaches another n8n process', () => {
 	test('the limit: two deliveries read the static data before either was saved → both run', async () => {
 		const fields = message('text');
 		const onA = await callWebhook(pushCall(fields, { mode: 'safe', nonce: '444' }, { staticData: {} }));
-		clearDeduplicationStore();
+		freshProcess();
 		const onB = await callWebhook(pushCall(fields, { mode: 'safe', nonce: '555' }, { staticData: {} }));
 		assert.ok(onA.item && onB.item, 'documented in README: not atomic between two requests at the same instant');
 	});
@@ -98,15 +106,16 @@ describe('a WeChat retry that reaches another n8n process', () => {
 
 describe('the shared copy on its own', () => {
 	const none: PushMemory = { recall: () => undefined, remember: () => true };
+	const shared = (staticData: IDataObject, recent = new RecentlyShared()) => sharedPushMemory(staticData, none, recent);
 	const success = { status: 200, contentType: 'text/plain', body: 'success' };
 
 	test(`bounded: at most ${SHARED_MAX_ENTRIES} entries; the oldest go`, () => {
 		let staticData: IDataObject = {};
 		for (let i = 0; i < SHARED_MAX_ENTRIES + 500; i++) {
-			sharedPushMemory(staticData, none).remember([{ key: `key-${String(i).padStart(20, '0')}` }], success, 1e6 + i, 0, 0);
+			shared(staticData).remember([{ key: `key-${String(i).padStart(20, '0')}` }], success, 1e6 + i, 0, 0);
 			staticData = saved(staticData);
 		}
-		const memory = sharedPushMemory(staticData, none);
+		const memory = shared(staticData);
 		const text = String(staticData.pushMemory);
 		assert.equal(entryLines(text).length, SHARED_MAX_ENTRIES);
 		assert.equal(memory.recall(`key-${String(499).padStart(20, '0')}`, 1), undefined);
@@ -118,37 +127,59 @@ describe('the shared copy on its own', () => {
 		let staticData: IDataObject = {};
 		const large = { status: 200, contentType: 'text/xml', body: 'x'.repeat(2000) };
 		for (let i = 0; i < 300; i++) {
-			sharedPushMemory(staticData, none).remember([{ key: `k${i}` }], large, 1e6 + i, 0, 0);
+			shared(staticData).remember([{ key: `k${i}` }], large, 1e6 + i, 0, 0);
 			staticData = saved(staticData);
 		}
 		const text = String(staticData.pushMemory);
 		assert.ok(text.length <= SHARED_MAX_CHARS + 64, `${text.length} characters`);
 		assert.ok(text.length > SHARED_MAX_CHARS - 3000, 'filled up to the bound');
-		assert.deepEqual(sharedPushMemory(staticData, none).recall('k299', 1)?.reply, large);
+		assert.deepEqual(shared(staticData).recall('k299', 1)?.reply, large);
 	});
 
 	test('expired entries are neither recalled nor kept (by clock values, no timers)', () => {
 		const staticData: IDataObject = {};
-		sharedPushMemory(staticData, none).remember([{ key: 'old', contentDigest: 'd' }], success, 2000, 1000, 0);
-		assert.deepEqual(sharedPushMemory(saved(staticData), none).recall('old', 1999), {
+		shared(staticData).remember([{ key: 'old', contentDigest: 'd' }], success, 2000, 1000, 0);
+		assert.deepEqual(shared(saved(staticData)).recall('old', 1999), {
 			reply: success,
 			contentDigest: 'd',
 		});
-		assert.equal(sharedPushMemory(saved(staticData), none).recall('old', 2000), undefined);
+		assert.equal(shared(saved(staticData)).recall('old', 2000), undefined);
 		const later = saved(staticData);
-		sharedPushMemory(later, none).remember([{ key: 'new' }], success, 9000, 3000, 0);
+		shared(later).remember([{ key: 'new' }], success, 9000, 3000, 0);
 		assert.equal(entryLines(String(later.pushMemory)).length, 1);
-		assert.ok(sharedPushMemory(later, none).recall('new', 3001));
+		assert.ok(shared(later).recall('new', 3001));
 	});
 
 	test('static data that is not ours (edited by hand, another version) is started over, never thrown on', () => {
 		const notOurs = ['{not json', 'wechat-push-memory 1\nshort line\n', 42, { e: {} }, 'x'.repeat(SHARED_MAX_CHARS + 1)];
 		for (const pushMemory of notOurs) {
 			const staticData: IDataObject = { pushMemory: pushMemory as IDataObject };
-			const memory = sharedPushMemory(staticData, none);
+			const memory = shared(staticData);
 			assert.equal(memory.recall('k', 0), undefined);
 			memory.remember([{ key: 'k' }], success, 10, 0, 0);
-			assert.ok(sharedPushMemory(saved(staticData), none).recall('k', 1));
+			assert.ok(shared(saved(staticData)).recall('k', 1));
 		}
+	});
+
+	test('two saves at the same time: the later drops the other process\'s entry, whose next save puts it back', () => {
+		const processA = new RecentlyShared();
+		const processB = new RecentlyShared();
+		const database: IDataObject = {};
+		// Both load the same copy, then each remembers a push; B saves last.
+		const loadedByA = saved(database);
+		const loadedByB = saved(database);
+		shared(loadedByA, processA).remember([{ key: 'push-on-A' }], success, 600_000, 1_000, 0);
+		shared(loadedByB, processB).remember([{ key: 'push-on-B' }], success, 600_000, 1_000, 0);
+		let stored = saved(loadedByB);
+		assert.equal(shared(stored).recall('push-on-A', 1_001), undefined, 'lost by the later save');
+		// A's next push, on the copy B saved: A's earlier entry is written again.
+		shared(stored, processA).remember([{ key: 'next-on-A' }], success, 600_000, 2_000, 0);
+		stored = saved(stored);
+		for (const key of ['push-on-A', 'push-on-B', 'next-on-A']) assert.ok(shared(stored).recall(key, 2_001), key);
+		// Only for a minute: an entry is written again while a retry may still come, not after.
+		const withoutB = saved(loadedByA);
+		shared(withoutB, processB).remember([{ key: 'late-on-B' }], success, 600_000, 62_000, 0);
+		assert.equal(shared(saved(withoutB)).recall('push-on-B', 62_001), undefined);
+		assert.ok(shared(saved(withoutB)).recall('late-on-B', 62_001));
 	});
 });

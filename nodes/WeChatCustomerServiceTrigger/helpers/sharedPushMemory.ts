@@ -20,8 +20,9 @@
  * signature covered: nothing of a push is stored in clear. The plain "success" reply, by far the most common, is not
  * stored.
  *
- * Not atomic: two requests handled at the same instant both read the copy before either is saved, so both can run,
- * and the later save wins (the other request's entries then live only in its own process).
+ * Not atomic: two deliveries of one push handled at the same instant both read the copy before either is saved, so
+ * both run. And n8n saves the whole static data, so of two saves at the same time the later wins; RecentlyShared
+ * below puts a process's own entries back with its next save.
  */
 import type { IDataObject } from 'n8n-workflow';
 
@@ -91,10 +92,57 @@ function trim(copy: string, now: number): string {
 }
 
 /**
+ * The entries this process wrote to the shared copy lately, written again with every later save. n8n saves the whole
+ * static data, so of two requests handled at the same time by two processes the later save drops the other's entries;
+ * with this, a process's next save puts its own back, and a copy loses another process's entries only until that
+ * process saves again. Kept for `RECENT_MS` (WeChat's retries end within about 15 s) and at most SHARED_MAX_ENTRIES.
+ */
+export class RecentlyShared {
+	private entries: Array<{ at: number; key: string; expiresAt: number; line: string }> = [];
+
+	add(key: string, expiresAt: number, line: string, now: number): void {
+		this.entries.push({ at: now, key, expiresAt, line });
+	}
+
+	/** The lines still worth writing again, oldest first, without the keys the copy already holds. */
+	missingFrom(keysInCopy: Set<string>, now: number): string {
+		const from = this.entries.findIndex((entry) => entry.at > now - RECENT_MS);
+		this.entries = from < 0 ? [] : this.entries.slice(Math.max(from, this.entries.length - SHARED_MAX_ENTRIES));
+		return this.entries
+			.filter((entry) => !keysInCopy.has(entry.key) && entry.expiresAt > now)
+			.map((entry) => entry.line)
+			.join('');
+	}
+
+	/** @internal For tests: a fresh n8n process. */
+	clear(): void {
+		this.entries = [];
+	}
+}
+
+const RECENT_MS = 60 * 1000;
+/** This n8n process's entries (module level: one per process, like deduplicate.ts's memory). */
+export const processRecentlyShared = new RecentlyShared();
+
+function keysOf(copy: string): Set<string> {
+	const keys = new Set<string>();
+	for (let start = HEADER.length; start < copy.length; ) {
+		const end = copy.indexOf('\n', start);
+		keys.add(copy.slice(start, copy.indexOf(' ', start)));
+		start = end + 1;
+	}
+	return keys;
+}
+
+/**
  * The process memory with the workflow's static data (`getWorkflowStaticData('node')`) as a copy every process shares.
  * `staticData` is only written when a push is remembered, so a refused request never makes n8n save anything.
  */
-export function sharedPushMemory(staticData: IDataObject, local: PushMemory = processPushMemory): PushMemory {
+export function sharedPushMemory(
+	staticData: IDataObject,
+	local: PushMemory = processPushMemory,
+	recent: RecentlyShared = processRecentlyShared,
+): PushMemory {
 	return {
 		recall(key: string, now: number): Remembered | undefined {
 			const known = local.recall(key, now);
@@ -108,8 +156,15 @@ export function sharedPushMemory(staticData: IDataObject, local: PushMemory = pr
 		},
 		remember(records, reply, expiresAt, now, maxBytes): boolean {
 			const stored = local.remember(records, reply, expiresAt, now, maxBytes);
-			const lines = records.map((record) => formatLine(record.key, expiresAt, record.contentDigest, reply)).join('');
-			staticData[STATIC_DATA_FIELD] = trim(readCopy(staticData[STATIC_DATA_FIELD]) + lines, now);
+			const copy = readCopy(staticData[STATIC_DATA_FIELD]);
+			const again = recent.missingFrom(keysOf(copy), now);
+			let lines = '';
+			for (const record of records) {
+				const line = formatLine(record.key, expiresAt, record.contentDigest, reply);
+				recent.add(short(record.key), expiresAt, line, now);
+				lines += line;
+			}
+			staticData[STATIC_DATA_FIELD] = trim(copy + again + lines, now);
 			return stored;
 		},
 	};
