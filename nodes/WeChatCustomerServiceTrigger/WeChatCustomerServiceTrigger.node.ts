@@ -236,7 +236,7 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 							settings,
 							Date.now(),
 							// Shared by every n8n process of this workflow: a retry may reach another webhook process.
-							sharedPushMemory(this.getWorkflowStaticData('node')),
+							sharedPushMemory(this.getWorkflowStaticData('node'), scope),
 						);
 		} catch (error) {
 			// A bug or a missing credential must not surface as a thrown error: n8n would start an execution for it.

@@ -106,7 +106,8 @@ describe('a WeChat retry that reaches another n8n process', () => {
 
 describe('the shared copy on its own', () => {
 	const none: PushMemory = { recall: () => undefined, remember: () => true };
-	const shared = (staticData: IDataObject, recent = new RecentlyShared()) => sharedPushMemory(staticData, none, recent);
+	const shared = (staticData: IDataObject, recent = new RecentlyShared(), scope = 'w/n') =>
+		sharedPushMemory(staticData, scope, none, recent);
 	const success = { status: 200, contentType: 'text/plain', body: 'success' };
 
 	test(`bounded: at most ${SHARED_MAX_ENTRIES} entries; the oldest go`, () => {
@@ -151,7 +152,13 @@ describe('the shared copy on its own', () => {
 	});
 
 	test('static data that is not ours (edited by hand, another version) is started over, never thrown on', () => {
-		const notOurs = ['{not json', 'wechat-push-memory 1\nshort line\n', 42, { e: {} }, 'x'.repeat(SHARED_MAX_CHARS + 1)];
+		const notOurs = [
+			'{not json',
+			'wechat-push-memory 1\nshort line\n',
+			42,
+			{ e: {} },
+			'x'.repeat(SHARED_MAX_CHARS + 1),
+		];
 		for (const pushMemory of notOurs) {
 			const staticData: IDataObject = { pushMemory: pushMemory as IDataObject };
 			const memory = shared(staticData);
@@ -161,7 +168,7 @@ describe('the shared copy on its own', () => {
 		}
 	});
 
-	test('two saves at the same time: the later drops the other process\'s entry, whose next save puts it back', () => {
+	test("two saves at the same time: the later drops the other process's entry, whose next save puts it back", () => {
 		const processA = new RecentlyShared();
 		const processB = new RecentlyShared();
 		const database: IDataObject = {};
@@ -181,5 +188,15 @@ describe('the shared copy on its own', () => {
 		shared(withoutB, processB).remember([{ key: 'late-on-B' }], success, 600_000, 62_000, 0);
 		assert.equal(shared(saved(withoutB)).recall('push-on-B', 62_001), undefined);
 		assert.ok(shared(saved(withoutB)).recall('late-on-B', 62_001));
+	});
+
+	test('a process serving two triggers writes each one\'s entries back into its own copy only', () => {
+		const process = new RecentlyShared();
+		const first: IDataObject = {};
+		const second: IDataObject = {};
+		shared(first, process, 'workflow-1/trigger').remember([{ key: 'push-1' }], success, 600_000, 1_000, 0);
+		shared(second, process, 'workflow-2/trigger').remember([{ key: 'push-2' }], success, 600_000, 1_000, 0);
+		assert.equal(entryLines(String(second.pushMemory)).length, 1);
+		assert.equal(shared(saved(second)).recall('push-1', 1_001), undefined);
 	});
 });

@@ -98,17 +98,24 @@ function trim(copy: string, now: number): string {
  * process saves again. Kept for `RECENT_MS` (WeChat's retries end within about 15 s) and at most SHARED_MAX_ENTRIES.
  */
 export class RecentlyShared {
-	private entries: Array<{ at: number; key: string; expiresAt: number; line: string }> = [];
+	/** Per trigger (its scope, as in PushSettings): each trigger's copy gets only its own entries back. */
+	private byScope = new Map<string, Array<{ at: number; key: string; expiresAt: number; line: string }>>();
 
-	add(key: string, expiresAt: number, line: string, now: number): void {
-		this.entries.push({ at: now, key, expiresAt, line });
+	add(scope: string, key: string, expiresAt: number, line: string, now: number): void {
+		const entries = this.byScope.get(scope) ?? [];
+		entries.push({ at: now, key, expiresAt, line });
+		this.byScope.set(scope, entries);
 	}
 
-	/** The lines still worth writing again, oldest first, without the keys the copy already holds. */
-	missingFrom(keysInCopy: Set<string>, now: number): string {
-		const from = this.entries.findIndex((entry) => entry.at > now - RECENT_MS);
-		this.entries = from < 0 ? [] : this.entries.slice(Math.max(from, this.entries.length - SHARED_MAX_ENTRIES));
-		return this.entries
+	/** The lines of `scope` still worth writing again, oldest first, without the keys the copy already holds. */
+	missingFrom(scope: string, keysInCopy: Set<string>, now: number): string {
+		// Forget what is older than RECENT_MS, for every trigger (a process serves few), so nothing grows unbounded.
+		for (const [name, entries] of this.byScope) {
+			const from = entries.findIndex((entry) => entry.at > now - RECENT_MS);
+			if (from < 0) this.byScope.delete(name);
+			else this.byScope.set(name, entries.slice(Math.max(from, entries.length - SHARED_MAX_ENTRIES)));
+		}
+		return (this.byScope.get(scope) ?? [])
 			.filter((entry) => !keysInCopy.has(entry.key) && entry.expiresAt > now)
 			.map((entry) => entry.line)
 			.join('');
@@ -116,7 +123,7 @@ export class RecentlyShared {
 
 	/** @internal For tests: a fresh n8n process. */
 	clear(): void {
-		this.entries = [];
+		this.byScope.clear();
 	}
 }
 
@@ -140,6 +147,7 @@ function keysOf(copy: string): Set<string> {
  */
 export function sharedPushMemory(
 	staticData: IDataObject,
+	scope: string,
 	local: PushMemory = processPushMemory,
 	recent: RecentlyShared = processRecentlyShared,
 ): PushMemory {
@@ -157,11 +165,11 @@ export function sharedPushMemory(
 		remember(records, reply, expiresAt, now, maxBytes): boolean {
 			const stored = local.remember(records, reply, expiresAt, now, maxBytes);
 			const copy = readCopy(staticData[STATIC_DATA_FIELD]);
-			const again = recent.missingFrom(keysOf(copy), now);
+			const again = recent.missingFrom(scope, keysOf(copy), now);
 			let lines = '';
 			for (const record of records) {
 				const line = formatLine(record.key, expiresAt, record.contentDigest, reply);
-				recent.add(short(record.key), expiresAt, line, now);
+				recent.add(scope, short(record.key), expiresAt, line, now);
 				lines += line;
 			}
 			staticData[STATIC_DATA_FIELD] = trim(copy + again + lines, now);

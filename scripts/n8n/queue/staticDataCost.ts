@@ -32,7 +32,7 @@ function staticDataAfter(pushes: number): IDataObject {
 	const node: IDataObject = {};
 	const start = Date.now();
 	for (let i = 0; i < pushes; i++) {
-		sharedPushMemory(node, none, new RecentlyShared()).remember(
+		sharedPushMemory(node, 'w/n', none, new RecentlyShared()).remember(
 			[
 				{ key: memoryKey(['w/n', 'request', String(i)]), contentDigest: contentDigest(`body ${i}`) },
 				{ key: memoryKey(['w/n', 'message', String(i)]) },
@@ -53,7 +53,7 @@ function cpuPerPush(staticData: IDataObject, rounds: number): number {
 	const began = process.hrtime.bigint();
 	for (let i = 0; i < rounds; i++) {
 		const loaded = JSON.parse(text) as Record<string, IDataObject>;
-		const memory = sharedPushMemory(loaded[NODE_KEY] ?? (loaded[NODE_KEY] = {}), none, recent);
+		const memory = sharedPushMemory(loaded[NODE_KEY] ?? (loaded[NODE_KEY] = {}), 'w/n', none, recent);
 		const now = Date.now();
 		const requestKey = memoryKey(['w/n', 'request', 'new', String(i)]);
 		const pushKey = memoryKey(['w/n', 'message', 'new', String(i)]);
