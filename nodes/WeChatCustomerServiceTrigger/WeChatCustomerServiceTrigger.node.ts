@@ -168,6 +168,14 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 							'Whether a push WeChat delivers again (same MsgId, or same sender, time and event) is acknowledged with the same answer and starts no second execution',
 					},
 					{
+						displayName: 'Share Push Memory Across Processes',
+						name: 'sharePushMemory',
+						type: 'boolean',
+						default: false,
+						description:
+							"Whether to keep what the trigger answered also in the workflow's static data, in n8n's database, so that a retried push that reaches another n8n process (queue mode with several webhook processes) or n8n after a restart is recognized. Turn it on in queue mode; it costs one database write per accepted push.",
+					},
+					{
 						displayName: 'Max Timestamp Age (Seconds)',
 						name: 'maxTimestampAge',
 						type: 'number',
@@ -235,8 +243,8 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 							{ query, rawBody: request.rawBody },
 							settings,
 							Date.now(),
-							// Shared by every n8n process of this workflow: a retry may reach another webhook process.
-							sharedPushMemory(this.getWorkflowStaticData('node'), scope),
+							// In queue mode a retry may reach another webhook process: a memory every process reads.
+							settings.sharePushMemory ? sharedPushMemory(this.getWorkflowStaticData('node'), scope) : undefined,
 						);
 		} catch (error) {
 			// A bug or a missing credential must not surface as a thrown error: n8n would start an execution for it.

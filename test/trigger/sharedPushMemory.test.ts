@@ -30,7 +30,8 @@ beforeEach(() => freshProcess());
 
 const entryLines = (text: string): string[] => text.split('\n').slice(1, -1);
 const saved = (staticData: IDataObject): IDataObject => JSON.parse(JSON.stringify(staticData)) as IDataObject;
-const transfer = { reply: 'transferToCustomerService', kfAccount: 'agent1@test' };
+const shareOn = { options: { sharePushMemory: true } };
+const transfer = { reply: 'transferToCustomerService', kfAccount: 'agent1@test', ...shareOn };
 
 describe('a WeChat retry that reaches another n8n process', () => {
 	test('gets the identical encrypted transfer reply and starts no second execution', async () => {
@@ -52,11 +53,19 @@ describe('a WeChat retry that reaches another n8n process', () => {
 
 	test('a retry re-signed by WeChat (new timestamp and nonce, same MsgId) is recognised by the push identity', async () => {
 		const fields = message('text');
-		const first = pushCall(fields, { mode: 'safe', timestamp: String(Math.floor(Date.now() / 1000)), nonce: '111' });
+		const first = pushCall(
+			fields,
+			{ mode: 'safe', timestamp: String(Math.floor(Date.now() / 1000)), nonce: '111' },
+			{ parameters: shareOn },
+		);
 		first.staticData = {};
 		assert.ok((await callWebhook(first)).item);
 		freshProcess();
-		const retry = pushCall(fields, { mode: 'safe', nonce: '222' }, { staticData: saved(first.staticData) });
+		const retry = pushCall(
+			fields,
+			{ mode: 'safe', nonce: '222' },
+			{ staticData: saved(first.staticData), parameters: shareOn },
+		);
 		const onB = await callWebhook(retry);
 		assert.equal(onB.item, undefined);
 		assert.equal(onB.response.body, 'success');
@@ -64,11 +73,15 @@ describe('a WeChat retry that reaches another n8n process', () => {
 
 	test('the captured request with another body under its timestamp and nonce is refused on another process', async () => {
 		const timestamp = String(Math.floor(Date.now() / 1000));
-		const first = pushCall(message('text'), { mode: 'plaintext', timestamp, nonce: '333' }, { staticData: {} });
+		const first = pushCall(
+			message('text'),
+			{ mode: 'plaintext', timestamp, nonce: '333' },
+			{ staticData: {}, parameters: shareOn },
+		);
 		assert.ok((await callWebhook(first)).item);
 		freshProcess();
 		const forged = pushCall(message('text'), { mode: 'plaintext', timestamp, nonce: '333' });
-		const onB = await callWebhook({ ...forged, staticData: saved(first.staticData!) });
+		const onB = await callWebhook({ ...forged, staticData: saved(first.staticData!), parameters: shareOn });
 		assert.equal(onB.item, undefined);
 		assert.equal(onB.response.status, 401);
 		assert.match(String(onB.response.body), /timestamp and nonce already used/);
@@ -76,15 +89,27 @@ describe('a WeChat retry that reaches another n8n process', () => {
 
 	test('the limit: two deliveries read the static data before either was saved → both run', async () => {
 		const fields = message('text');
-		const onA = await callWebhook(pushCall(fields, { mode: 'safe', nonce: '444' }, { staticData: {} }));
+		const onA = await callWebhook(
+			pushCall(fields, { mode: 'safe', nonce: '444' }, { staticData: {}, parameters: shareOn }),
+		);
 		freshProcess();
-		const onB = await callWebhook(pushCall(fields, { mode: 'safe', nonce: '555' }, { staticData: {} }));
+		const onB = await callWebhook(
+			pushCall(fields, { mode: 'safe', nonce: '555' }, { staticData: {}, parameters: shareOn }),
+		);
 		assert.ok(onA.item && onB.item, 'documented in README: not atomic between two requests at the same instant');
+	});
+
+	test('off by default: nothing is written to the static data, and a retry on another process runs again', async () => {
+		const first = pushCall(message('text'), { mode: 'safe' }, { staticData: {} });
+		assert.ok((await callWebhook(first)).item);
+		assert.deepEqual(first.staticData, {});
+		freshProcess();
+		assert.ok((await callWebhook({ ...first, staticData: saved(first.staticData!) })).item);
 	});
 
 	test('a refused request writes nothing, so n8n saves nothing', async () => {
 		const staticData: IDataObject = {};
-		const call = pushCall(message('text'), { mode: 'safe' }, { staticData });
+		const call = pushCall(message('text'), { mode: 'safe' }, { staticData, parameters: shareOn });
 		const result = await callWebhook({ ...call, query: { ...call.query, msg_signature: '0'.repeat(40) } });
 		assert.equal(result.response.status, 401);
 		assert.deepEqual(staticData, {});
@@ -92,7 +117,7 @@ describe('a WeChat retry that reaches another n8n process', () => {
 
 	test('what is stored holds no OpenID, MsgId, content or secret: digests only', async () => {
 		const fields = message('text');
-		const call = pushCall(fields, { mode: 'plaintext' }, { staticData: {} });
+		const call = pushCall(fields, { mode: 'plaintext' }, { staticData: {}, parameters: shareOn });
 		await callWebhook(call);
 		const text = String(call.staticData!.pushMemory);
 		for (const clear of [OPENID, fields.MsgId, fields.Content, TOKEN, AES_KEY, call.query.nonce as string]) {
@@ -190,7 +215,7 @@ describe('the shared copy on its own', () => {
 		assert.ok(shared(saved(withoutB)).recall('late-on-B', 62_001));
 	});
 
-	test('a process serving two triggers writes each one\'s entries back into its own copy only', () => {
+	test("a process serving two triggers writes each one's entries back into its own copy only", () => {
 		const process = new RecentlyShared();
 		const first: IDataObject = {};
 		const second: IDataObject = {};

@@ -133,7 +133,8 @@ function triggerWorkflow(
 				typeVersion: 1,
 				position: [0, 0],
 				webhookId,
-				parameters: { encryption: 'safe', events: ['*'], options: {}, ...parameters },
+				// Queue mode: the push memory shared by the webhook processes.
+				parameters: { encryption: 'safe', events: ['*'], options: { sharePushMemory: true }, ...parameters },
 				credentials: { [CREDENTIAL_TYPE]: { id: credentialId('resources'), name: credentialName('resources') } },
 			},
 		],
