@@ -23,7 +23,7 @@ import { OFFICIAL_ACCOUNT, textMessage } from '../lib/pushes';
 import { fetchWithTimeout, sleep, waitFor } from '../lib/waits';
 import { beijingDays, F, JPEG } from '../e2e/testData';
 import { WORKER_CONCURRENCY } from './queueCluster';
-import { isToken, QueueRun } from './queueRun';
+import { isToken, N8N_VERSION, QueueRun } from './queueRun';
 import { CHAT_RECORDS, RECIPIENTS, type TokenSource } from './queueWorkflows';
 
 const WATCHDOG_MS = 40 * 60_000;
@@ -75,7 +75,7 @@ async function refusalLines(logFile: string): Promise<string[]> {
 	return text.split('\n').filter((line) => line.includes('WeChat push refused'));
 }
 
-describe(`n8n ${'2.41.0'} in queue mode: main, 2 workers, 2 webhook processes, Redis, PostgreSQL`, () => {
+describe(`n8n ${N8N_VERSION} in queue mode: main, 2 workers, 2 webhook processes, Redis, PostgreSQL`, () => {
 	before(() => queue.setUp());
 	after(() => queue.tearDown());
 
@@ -95,94 +95,8 @@ describe(`n8n ${'2.41.0'} in queue mode: main, 2 workers, 2 webhook processes, R
 		}
 	});
 
-	describe('every resource runs on a worker', () => {
-		const runOnWorker = async (
-			workflowId: string,
-			webhook: 'webhookA' | 'webhookB',
-			body: string | Buffer,
-			type?: string,
-		) => {
-			const before = (await queue.executions(workflowId)).length;
-			const logBefore = (await queue.wechat.apiLog()).length;
-			await queue.callWebhook(queue.cluster.webhooks[webhook].baseUrl, workflowId, body, type);
-			const [row] = await queue.newExecutions(workflowId, before, 1);
-			const worker = await queue.workerOf(row.id);
-			const run = await queue.cluster.main.internals.executionData(row.id);
-			if (run.error) assert.fail(`${workflowId} failed on ${worker}: ${run.error.message} (${run.error.node ?? ''})`);
-			assert.equal(row.status, 'success');
-			return { row, worker, run, calls: await queue.apiLogSince(logBefore) };
-		};
-
-		queue.check('account: create, update, get many, delete', async (t) => {
-			const { worker, run, calls } = await runOnWorker(queue.workflows.account.id, 'webhookA', '{}');
-			t.diagnostic(`ran on ${worker}`);
-			assert.deepEqual(
-				calls.filter((call) => !isToken(call)).map((call) => call.path),
-				[
-					'/customservice/kfaccount/add',
-					'/customservice/kfaccount/update',
-					'/cgi-bin/customservice/getkflist',
-					'/customservice/kfaccount/del',
-				],
-			);
-			assert.ok(run.items('Get Many').some((item) => item.kf_account === 'queuenew@emulator_oa'));
-			assert.deepEqual(run.items('Create'), [
-				{ kf_account: 'queuenew@emulator_oa', nickname: 'Queue 客服', created: true },
-			]);
-			assert.equal(run.items('Delete').length, 1);
-		});
-
-		queue.check(
-			'message from binary data: the JPEG the webhook process stored is read by the worker, uploaded and sent',
-			async (t) => {
-				// Typing needs a message from the user within the last 30 seconds.
-				await queue.wechat.admin('user-message', { openid: F[3] });
-				const { worker, run, calls } = await runOnWorker(queue.workflows.message.id, 'webhookB', JPEG, 'image/jpeg');
-				t.diagnostic(`ran on ${worker}; binary data crossed from webhookB to ${worker} through the database`);
-				const upload = calls.find((call) => call.path === '/cgi-bin/media/upload');
-				assert.ok(upload?.multipart, 'no media upload reached WeChat');
-				assert.equal(upload.multipart.files[0].size, JPEG.length);
-				assert.equal(upload.multipart.files[0].sha256, createHash('sha256').update(JPEG).digest('hex'));
-				const mediaId = (upload.response.body as { media_id: string }).media_id;
-				const sends = calls.filter((call) => call.path === '/cgi-bin/message/custom/send').map((call) => call.json);
-				assert.deepEqual(sends, [
-					{ touser: F[3], msgtype: 'image', image: { media_id: mediaId } },
-					{ touser: F[3], msgtype: 'text', text: { content: '队列 ✓' } },
-				]);
-				assert.equal(run.items('Send Text').length, 1);
-			},
-		);
-
-		queue.check('session: create, get, get many, close, get waiting', async (t) => {
-			const { worker, run, calls } = await runOnWorker(queue.workflows.session.id, 'webhookA', '{}');
-			t.diagnostic(`ran on ${worker}`);
-			const paths = calls.filter((call) => !isToken(call)).map((call) => call.path);
-			assert.deepEqual(paths, [
-				'/customservice/kfsession/create',
-				'/customservice/kfsession/getsession',
-				'/customservice/kfsession/getsessionlist',
-				'/customservice/kfsession/close',
-				'/customservice/kfsession/getwaitcase',
-			]);
-			assert.deepEqual(run.items('Create'), [{ kf_account: 'alice@emulator_oa', openid: F[4], created: true }]);
-			assert.equal(run.items('Get')[0]?.kf_account, 'alice@emulator_oa');
-			assert.deepEqual(run.items('Close'), [{ kf_account: 'alice@emulator_oa', openid: F[4], closed: true }]);
-			assert.equal(run.items('Get Waiting').length, 4);
-		});
-
-		queue.check(`chat records: a ${CHAT_RECORDS.toLocaleString('en')}-record export of yesterday`, async (t) => {
-			const { worker, run, calls } = await runOnWorker(queue.workflows.chatRecord.id, 'webhookB', '{}');
-			const items = run.items('Export');
-			t.diagnostic(`ran on ${worker}: ${items.length} records in ${calls.length} requests`);
-			assert.equal(items.length, CHAT_RECORDS);
-			const { yesterdayStart, todayStart } = beijingDays();
-			assert.ok(items.every((item) => Number(item.time) >= yesterdayStart && Number(item.time) < todayStart));
-			assert.ok(
-				calls.filter((call) => call.path === '/customservice/msgrecord/getmsglist').length >= CHAT_RECORDS / 10_000,
-			);
-		});
-	});
-
+	// First, while no worker has fetched a token yet: a process reuses the token it fetched for another credential of
+	// the same AppID, AppSecret and source.
 	describe('token: 20 executions × 10 items at once, spread over both workers, from an empty credential', () => {
 		/** Starts 20 executions at once, alternating the webhook processes; returns them when all ended. */
 		const bulkRun = async (source: TokenSource, during?: () => Promise<void>) => {
@@ -301,11 +215,97 @@ describe(`n8n ${'2.41.0'} in queue mode: main, 2 workers, 2 webhook processes, R
 		);
 	});
 
+	describe('every resource runs on a worker', () => {
+		const runOnWorker = async (
+			workflowId: string,
+			webhook: 'webhookA' | 'webhookB',
+			body: string | Buffer,
+			type?: string,
+		) => {
+			const before = (await queue.executions(workflowId)).length;
+			const logBefore = (await queue.wechat.apiLog()).length;
+			await queue.callWebhook(queue.cluster.webhooks[webhook].baseUrl, workflowId, body, type);
+			const [row] = await queue.newExecutions(workflowId, before, 1);
+			const worker = await queue.workerOf(row.id);
+			const run = await queue.cluster.main.internals.executionData(row.id);
+			if (run.error) assert.fail(`${workflowId} failed on ${worker}: ${run.error.message} (${run.error.node ?? ''})`);
+			assert.equal(row.status, 'success');
+			return { row, worker, run, calls: await queue.apiLogSince(logBefore) };
+		};
+
+		queue.check('account: create, update, get many, delete', async (t) => {
+			const { worker, run, calls } = await runOnWorker(queue.workflows.account.id, 'webhookA', '{}');
+			t.diagnostic(`ran on ${worker}`);
+			assert.deepEqual(
+				calls.filter((call) => !isToken(call)).map((call) => call.path),
+				[
+					'/customservice/kfaccount/add',
+					'/customservice/kfaccount/update',
+					'/cgi-bin/customservice/getkflist',
+					'/customservice/kfaccount/del',
+				],
+			);
+			assert.ok(run.items('Get Many').some((item) => item.kf_account === 'queuenew@emulator_oa'));
+			assert.deepEqual(run.items('Create'), [
+				{ kf_account: 'queuenew@emulator_oa', nickname: 'Queue 客服', created: true },
+			]);
+			assert.equal(run.items('Delete').length, 1);
+		});
+
+		queue.check(
+			'message from binary data: the JPEG the webhook process stored is read by the worker, uploaded and sent',
+			async (t) => {
+				// Typing needs a message from the user within the last 30 seconds.
+				await queue.wechat.admin('user-message', { openid: F[3] });
+				const { worker, run, calls } = await runOnWorker(queue.workflows.message.id, 'webhookB', JPEG, 'image/jpeg');
+				t.diagnostic(`ran on ${worker}; binary data crossed from webhookB to ${worker} through the database`);
+				const upload = calls.find((call) => call.path === '/cgi-bin/media/upload');
+				assert.ok(upload?.multipart, 'no media upload reached WeChat');
+				assert.equal(upload.multipart.files[0].size, JPEG.length);
+				assert.equal(upload.multipart.files[0].sha256, createHash('sha256').update(JPEG).digest('hex'));
+				const mediaId = (upload.response.body as { media_id: string }).media_id;
+				const sends = calls.filter((call) => call.path === '/cgi-bin/message/custom/send').map((call) => call.json);
+				assert.deepEqual(sends, [
+					{ touser: F[3], msgtype: 'image', image: { media_id: mediaId } },
+					{ touser: F[3], msgtype: 'text', text: { content: '队列 ✓' } },
+				]);
+				assert.equal(run.items('Send Text').length, 1);
+			},
+		);
+
+		queue.check('session: create, get, get many, close, get waiting', async (t) => {
+			const { worker, run, calls } = await runOnWorker(queue.workflows.session.id, 'webhookA', '{}');
+			t.diagnostic(`ran on ${worker}`);
+			const paths = calls.filter((call) => !isToken(call)).map((call) => call.path);
+			assert.deepEqual(paths, [
+				'/customservice/kfsession/create',
+				'/customservice/kfsession/getsession',
+				'/customservice/kfsession/getsessionlist',
+				'/customservice/kfsession/close',
+				'/customservice/kfsession/getwaitcase',
+			]);
+			assert.deepEqual(run.items('Create'), [{ kf_account: 'alice@emulator_oa', openid: F[4], created: true }]);
+			assert.equal(run.items('Get')[0]?.kf_account, 'alice@emulator_oa');
+			assert.deepEqual(run.items('Close'), [{ kf_account: 'alice@emulator_oa', openid: F[4], closed: true }]);
+			assert.equal(run.items('Get Waiting').length, 4);
+		});
+
+		queue.check(`chat records: a ${CHAT_RECORDS.toLocaleString('en')}-record export of yesterday`, async (t) => {
+			const { worker, run, calls } = await runOnWorker(queue.workflows.chatRecord.id, 'webhookB', '{}');
+			const items = run.items('Export');
+			t.diagnostic(`ran on ${worker}: ${items.length} records in ${calls.length} requests`);
+			assert.equal(items.length, CHAT_RECORDS);
+			const { yesterdayStart, todayStart } = beijingDays();
+			assert.ok(items.every((item) => Number(item.time) >= yesterdayStart && Number(item.time) < todayStart));
+			assert.ok(
+				calls.filter((call) => call.path === '/customservice/msgrecord/getmsglist').length >= CHAT_RECORDS / 10_000,
+			);
+		});
+	});
+
 	describe('pushes over two webhook processes', () => {
-		const [urlOn] = [
-			(process: 'webhookA' | 'webhookB', which: 'push' | 'transfer') =>
-				queue.triggerUrl(queue.cluster.webhooks[process].baseUrl, which),
-		];
+		const urlOn = (process: 'webhookA' | 'webhookB', which: 'push' | 'transfer') =>
+			queue.triggerUrl(queue.cluster.webhooks[process].baseUrl, which);
 
 		const retriedAcross = async (which: 'push' | 'transfer', openid: string) => {
 			const workflow = which === 'push' ? queue.workflows.push : queue.workflows.transfer;
