@@ -11,7 +11,7 @@ import { type EmulatorProcess, type LoggedApiRequest, startEmulator } from '../l
 import { ensureN8n } from '../lib/n8nInstall';
 import type { ExecutionRow } from '../lib/n8nInternals';
 import { buildAndPack } from '../lib/packageUnderTest';
-import { onShutdown, shutdown } from '../lib/processes';
+import { isShuttingDown, onShutdown, shutdown } from '../lib/processes';
 import { type Receiver, startReceiver } from '../lib/receiver';
 import { fetchWithTimeout, sleep, waitFor } from '../lib/waits';
 import { beijingDays } from '../e2e/testData';
@@ -42,7 +42,8 @@ export class QueueRun {
 		try {
 			return await work();
 		} catch (error) {
-			this.failed = true;
+			// A check that failed keeps the folders (n8n's logs) for a look; work cut short by Ctrl-C or SIGTERM does not.
+			if (!isShuttingDown()) this.failed = true;
 			throw error;
 		}
 	}
