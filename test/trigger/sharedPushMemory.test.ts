@@ -180,6 +180,7 @@ describe('the shared copy on its own', () => {
 		const notOurs = [
 			'{not json',
 			'wechat-push-memory 1\nshort line\n',
+			'wechat-push-memory 1\nno newline at the end',
 			42,
 			{ e: {} },
 			'x'.repeat(SHARED_MAX_CHARS + 1),

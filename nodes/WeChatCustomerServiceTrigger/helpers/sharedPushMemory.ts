@@ -1,5 +1,6 @@
 /**
- * The push memory every n8n process of a workflow shares (docs/wechat-protocol.md §5, "Across n8n processes").
+ * The push memory every n8n process of a workflow shares, used when the trigger's option Share Push Memory Across
+ * Processes is on (docs/wechat-protocol.md §5, "Across n8n processes").
  *
  * In n8n's queue mode several `n8n webhook` processes sit behind a load balancer, and WeChat's retry of a push can land
  * on another process than the first delivery. deduplicate.ts is per process, so that retry would start a second
@@ -43,9 +44,15 @@ function isPlainSuccess(reply: StoredReply): boolean {
 	return reply.status === 200 && reply.contentType === 'text/plain' && reply.body === SUCCESS_REPLY;
 }
 
-/** The copy as stored, or an empty one when it is missing or not ours (edited by hand, another format). */
+/**
+ * The copy as stored, or an empty one when it is missing or not ours (edited by hand, another format). Every line of
+ * ours ends with a newline, which the loops below rely on.
+ */
 function readCopy(value: unknown): string {
-	return typeof value === 'string' && value.startsWith(HEADER) && value.length <= SHARED_MAX_CHARS + HEADER.length
+	return typeof value === 'string' &&
+		value.startsWith(HEADER) &&
+		value.endsWith('\n') &&
+		value.length <= SHARED_MAX_CHARS + HEADER.length
 		? value
 		: HEADER;
 }
@@ -76,7 +83,10 @@ function formatLine(key: string, expiresAt: number, digest: string | undefined, 
 	return `${short(key)} ${expiresAt.toString(36)} ${digest ?? '-'}${stored}\n`;
 }
 
-/** Drops whole lines from the front (the oldest) until at most `maxEntries` lines and `maxChars` characters remain. */
+/**
+ * Drops whole lines from the front (the oldest) while one has expired or the copy holds more than SHARED_MAX_ENTRIES
+ * lines or SHARED_MAX_CHARS characters.
+ */
 function trim(copy: string, now: number): string {
 	let lines = 0;
 	for (let at = copy.indexOf('\n', HEADER.length); at >= 0; at = copy.indexOf('\n', at + 1)) lines++;
