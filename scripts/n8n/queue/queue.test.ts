@@ -8,11 +8,9 @@
  * process (processes.ts), and run.ts checks afterwards that no process or port was left behind.
  */
 import assert from 'node:assert/strict';
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { after, before, describe } from 'node:test';
-
-import { createHash } from 'node:crypto';
 
 import { messageSignature, plainSignature } from '../../../test/emulator/pushCrypto';
 import { buildPush, decryptReply, toXml, xmlField } from '../../../test/emulator/pushSender';
@@ -177,15 +175,21 @@ describe(`n8n ${N8N_VERSION} in queue mode: main, 2 workers, 2 webhook processes
 			'token revoked while both workers are busy: at most one refresh per worker, every item succeeds',
 			async (t) => {
 				let revokedAfter = 0;
+				const earlierExecutions = new Set(queue.cluster.workerByExecution().keys());
+				const logStart = (await queue.wechat.apiLog()).length;
 				const result = await bulkRun('stable', async () => {
-					// Revoke once both workers have started executions and sends are flowing.
+					// Revoke once both workers have started executions of this run and its sends are flowing.
 					await waitFor(
 						'both workers busy with sends',
 						async () => {
-							const sends = (await queue.wechat.apiLog()).filter(
+							const sends = (await queue.apiLogSince(logStart)).filter(
 								(call) => call.path === '/cgi-bin/message/custom/send',
 							);
-							const ran = new Set(queue.cluster.workerByExecution().values());
+							const ran = new Set(
+								[...queue.cluster.workerByExecution()]
+									.filter(([id]) => !earlierExecutions.has(id))
+									.map(([, worker]) => worker),
+							);
 							return ran.size === 2 && sends.length > 0 ? sends.length : undefined;
 						},
 						120_000,
