@@ -12,8 +12,9 @@ import {
 import { redactSecrets } from '../shared/redact';
 import { eventOptions } from './helpers/events';
 import { findCredentialProblem, readEncryptionSetting, readPushSettings } from './helpers/pushSettings';
-import { forget } from './helpers/deduplicate';
+import { processPushMemory, type PushMemory } from './helpers/deduplicate';
 import { answerHandshake, receivePush, type PushOutcome } from './helpers/receivePush';
+import { sharedPushMemory } from './helpers/sharedPushMemory';
 
 const CREDENTIAL = 'weChatOfficialAccountApi';
 
@@ -173,6 +174,14 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 							'Whether a push WeChat delivers again (same MsgId, or same sender, time and event) is acknowledged with the same answer and starts no second execution',
 					},
 					{
+						displayName: 'Share Push Memory Across Processes',
+						name: 'sharePushMemory',
+						type: 'boolean',
+						default: false,
+						description:
+							"Whether to keep what the trigger answered also in the workflow's static data, in n8n's database, so that a retried push that reaches another n8n process (queue mode with several webhook processes) or n8n after a restart is recognized. Turn it on in queue mode; it costs one database write per accepted push.",
+					},
+					{
 						displayName: 'Max Timestamp Age (Seconds)',
 						name: 'maxTimestampAge',
 						type: 'number',
@@ -211,6 +220,7 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 		// Who refused what, for an operator telling a wrong Token from an attack; never a secret or push content.
 		const where = { workflowId: this.getWorkflow().id ?? '', node: node.name };
 		let knownSecrets: unknown[] = [];
+		let memory: PushMemory = processPushMemory;
 		try {
 			const request = this.getRequestObject();
 			const query = (this.getQueryData() ?? {}) as IDataObject;
@@ -233,10 +243,12 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 				},
 				scope,
 			);
+			// In queue mode a retry may reach another webhook process: a memory every process reads.
+			if (settings.sharePushMemory) memory = sharedPushMemory(this.getWorkflowStaticData('node'), scope);
 			outcome =
 				this.getWebhookName() === 'setup'
 					? answerHandshake(query, settings, Date.now())
-					: receivePush({ query, rawBody: request.rawBody }, settings, Date.now());
+					: receivePush({ query, rawBody: request.rawBody }, settings, Date.now(), memory);
 		} catch (error) {
 			// A bug or a missing credential must not surface as a thrown error: n8n would start an execution for it.
 			outcome = {
@@ -261,7 +273,7 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 				response.type(outcome.contentType);
 				response.once('finish', () => {
 					if (response.statusCode < 300) return;
-					forget(rememberedKeys);
+					memory.forget(rememberedKeys);
 					logger.warn(
 						`WeChat push failed: n8n could not start the execution (HTTP ${response.statusCode}); WeChat's next delivery of this push will run it`,
 						where,

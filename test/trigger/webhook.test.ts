@@ -449,7 +449,10 @@ describe('activation (webhookMethods.default)', () => {
 			['*', ...KINDS].sort(),
 		);
 		const options = description.properties.find((p) => p.name === 'options');
-		assert.deepEqual(options?.options?.map((o) => o.name).sort(), ['deduplicate', 'format', 'maxTimestampAge']);
+		assert.deepEqual(
+			options?.options?.map((o) => o.name).sort(),
+			['deduplicate', 'format', 'maxTimestampAge', 'sharePushMemory'],
+		);
 	});
 });
 

@@ -48,6 +48,11 @@ export interface WebhookCall {
 	credentials?: ICredentialDataDecryptedObject;
 	workflowId?: string;
 	nodeId?: string;
+	/**
+	 * The workflow's static data for the trigger node, as n8n loads it from the database for this request (the shared
+	 * push memory lives there); a fresh empty object when not given.
+	 */
+	staticData?: IDataObject;
 	/** Called by the response's send(); lets the HTTP adapter write the real answer. */
 	onSend?: (response: CapturedResponse) => void;
 	/** n8n fails to create the execution (as when sqlite refuses the write): it answers 500 instead. */
@@ -98,6 +103,7 @@ export function createWebhookContext(call: WebhookCall): {
 			response.logs.push({ level, message, metadata });
 		};
 	const parameters = { ...DEFAULT_PARAMETERS, ...call.parameters };
+	const staticData = call.staticData ?? {};
 	const request = {
 		method: call.webhookName === 'setup' ? 'GET' : 'POST',
 		query: call.query,
@@ -144,6 +150,10 @@ export function createWebhookContext(call: WebhookCall): {
 		},
 		getNode: () => node(call.nodeId ?? 'node-1'),
 		getWorkflow: () => ({ id: call.workflowId ?? 'workflow-1', name: 'Test', active: true }),
+		getWorkflowStaticData: (type: string) => {
+			if (type !== 'node') throw new Error(`unexpected static data type ${type}`);
+			return staticData;
+		},
 		getMode: () => 'webhook',
 		helpers: { returnJsonArray },
 		logger: { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') },

@@ -157,6 +157,22 @@ export function forget(keys: string[]): void {
 	}
 }
 
+/** What receivePush asks of a push memory: this process's (below) or one shared by processes (sharedPushMemory.ts). */
+export interface PushMemory {
+	recall(key: string, now: number): Remembered | undefined;
+	remember(
+		records: Array<{ key: string; contentDigest?: string }>,
+		reply: StoredReply,
+		expiresAt: number,
+		now: number,
+		maxBytes: number,
+	): string[] | undefined;
+	/** Drops what a request remembered whose push n8n then failed to start (webhook()). */
+	forget(keys: string[]): void;
+}
+
+export const processPushMemory: PushMemory = { recall, remember, forget };
+
 /** Field shapes WeChat uses; anything else is not a genuine push and must not reach the store. */
 const OPENID = /^[A-Za-z0-9_-]{1,64}$/;
 const DIGITS = /^[0-9]{1,20}$/;

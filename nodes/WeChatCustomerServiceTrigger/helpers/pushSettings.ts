@@ -34,6 +34,8 @@ export interface PushSettings {
 	scope: string;
 	/** The bound of the process-wide push memory (see deduplicate.ts). */
 	memoryBytes: number;
+	/** Whether the push memory is also kept in the workflow's static data for every n8n process (sharedPushMemory.ts). */
+	sharePushMemory: boolean;
 }
 
 export const DEFAULT_MAX_TIMESTAMP_AGE = 300;
@@ -120,5 +122,6 @@ export function readPushSettings(
 		format,
 		scope,
 		memoryBytes: DEFAULT_MEMORY_BYTES,
+		sharePushMemory: options.sharePushMemory === true,
 	};
 }

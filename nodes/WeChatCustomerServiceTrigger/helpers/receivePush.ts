@@ -12,9 +12,9 @@ import {
 	contentDigest,
 	memoryKey,
 	MIN_RETENTION_MS,
+	processPushMemory,
 	pushIdentity,
-	recall,
-	remember,
+	type PushMemory,
 	type StoredReply,
 } from './deduplicate';
 import { isUserMessage, matchesEvents } from './events';
@@ -117,8 +117,16 @@ interface Authenticated {
 
 type Step = { ok: true; value: Authenticated } | { ok: false; outcome: PushOutcome };
 
-/** POST: one push. `now` is `Date.now()` in production. */
-export function receivePush(request: IncomingRequest, settings: PushSettings, now: number): PushOutcome {
+/**
+ * POST: one push. `now` is `Date.now()` in production; `memory` is what was answered before, in this process or (in
+ * n8n's queue mode) in every process of the workflow (sharedPushMemory.ts).
+ */
+export function receivePush(
+	request: IncomingRequest,
+	settings: PushSettings,
+	now: number,
+	memory: PushMemory = processPushMemory,
+): PushOutcome {
 	const { token } = settings;
 	if (!token) return reject(500, 'the trigger has no Push Token configured');
 	const read = readPushQuery(request.query);
@@ -144,8 +152,8 @@ export function receivePush(request: IncomingRequest, settings: PushSettings, no
 
 	const step =
 		settings.accepts === 'encrypted'
-			? authenticateEncrypted(query, envelope.fields, body.format, settings, now)
-			: authenticatePlaintext(query, envelope.fields, body.text, settings.scope, now);
+			? authenticateEncrypted(query, envelope.fields, body.format, settings, now, memory)
+			: authenticatePlaintext(query, envelope.fields, body.text, settings.scope, now, memory);
 	if (!step.ok) return step.outcome;
 	const { fields, replyKey, requestKey, digest } = step.value;
 	const refuse = settings.accepts === 'encrypted' ? rejectAuthenticated : (reason: string) => reject(400, reason);
@@ -167,10 +175,12 @@ export function receivePush(request: IncomingRequest, settings: PushSettings, no
 	const records: Array<{ key: string; contentDigest?: string }> = [{ key: requestKey, contentDigest: digest }];
 	const finish = (outcome: PushOutcome): PushOutcome => {
 		const reply = { status: outcome.status, contentType: outcome.contentType, body: outcome.body };
-		const rememberedKeys = remember(records, reply, expiresAt, now, settings.memoryBytes);
-		if (rememberedKeys) return outcome.item ? { ...outcome, rememberedKeys } : outcome;
+		const stored = memory.remember(records, reply, expiresAt, now, settings.memoryBytes);
+		// Every record of a push that starts an execution is new (a known one would have answered it above).
+		const started = outcome.item ? { ...outcome, rememberedKeys: records.map((record) => record.key) } : outcome;
+		if (stored) return started;
 		return {
-			...outcome,
+			...started,
 			logLine:
 				'accepted without replay protection or de-duplication: the push memory is full (a retry of this push may run again)',
 		};
@@ -181,7 +191,7 @@ export function receivePush(request: IncomingRequest, settings: PushSettings, no
 	}
 	if (settings.deduplicate) {
 		const identityKey = identity.key();
-		const earlier = recall(identityKey, now);
+		const earlier = memory.recall(identityKey, now);
 		if (earlier) return finish({ ...earlier.reply, note: 'duplicate' });
 		records.push({ key: identityKey });
 	}
@@ -189,8 +199,13 @@ export function receivePush(request: IncomingRequest, settings: PushSettings, no
 }
 
 /** Plaintext: the same request again gets the answer it got; the same timestamp and nonce with another body: refused. */
-function recallRequest(requestKey: string, digest: string, now: number): PushOutcome | 'new' | 'conflict' {
-	const earlier = recall(requestKey, now);
+function recallRequest(
+	memory: PushMemory,
+	requestKey: string,
+	digest: string,
+	now: number,
+): PushOutcome | 'new' | 'conflict' {
+	const earlier = memory.recall(requestKey, now);
 	if (!earlier) return 'new';
 	if (earlier.contentDigest !== digest) return 'conflict';
 	return { ...earlier.reply, note: 'duplicate' };
@@ -206,6 +221,7 @@ function authenticateEncrypted(
 	format: 'xml' | 'json',
 	settings: PushSettings,
 	now: number,
+	memory: PushMemory,
 ): Step {
 	const fail = (outcome: PushOutcome): Step => ({ ok: false, outcome });
 	const msgSignature = query.msg_signature;
@@ -229,9 +245,10 @@ function authenticateEncrypted(
 	// From here on every failure gets the one uniform answer. The verified msg_signature, a SHA-1 over the Token, the
 	// timestamp, the nonce and this exact Encrypt, identifies the request: a repeat gets the stored answer. Another
 	// Encrypt under the same timestamp and nonce needs the Token to sign, and whoever has it can as well pick a fresh
-	// nonce; what stops such a push is the AES key, the CreateTime window and de-duplication, as for any other.
-	const requestKey = `${settings.scope}\u0000request\u0000${msgSignature}`;
-	const earlier = recall(requestKey, now);
+	// nonce; what stops such a push is the AES key, the CreateTime window and de-duplication, as for any other. The
+	// key starts with the signature (40 hex digits), as the shared copy keeps only a key's first characters.
+	const requestKey = `${msgSignature}\u0000request\u0000${settings.scope}`;
+	const earlier = memory.recall(requestKey, now);
 	if (earlier) return fail({ ...earlier.reply, note: 'duplicate' });
 	const decrypted = decryptPush(encrypt, settings.encodingAESKeys, settings.appId);
 	if (!decrypted.ok) return fail(rejectAuthenticated(`${decrypted.code} ${decrypted.reason}`));
@@ -250,6 +267,7 @@ function authenticatePlaintext(
 	bodyText: string,
 	scope: string,
 	now: number,
+	memory: PushMemory,
 ): Step {
 	const fail = (outcome: PushOutcome): Step => ({ ok: false, outcome });
 	const encryptType = query.encrypt_type ?? 'raw';
@@ -264,7 +282,7 @@ function authenticatePlaintext(
 	if (encryptType !== 'raw') return fail(reject(400, `${CRYPTO_ERROR.parse} unknown encrypt_type`));
 	const requestKey = memoryKey([scope, 'request', query.timestamp ?? '', query.nonce ?? '']);
 	const digest = contentDigest(bodyText);
-	const earlier = recallRequest(requestKey, digest, now);
+	const earlier = recallRequest(memory, requestKey, digest, now);
 	if (earlier === 'conflict') {
 		return fail(reject(401, `${CRYPTO_ERROR.signature} timestamp and nonce already used with another body`));
 	}

@@ -109,7 +109,7 @@ export function scheduleChecks(e2e: E2eRun): void {
 			assert.equal(firstRange.cursorMoved, true);
 
 			// The cursor as n8n stored it in its database.
-			const stored = await internals.staticData(WORKFLOW_ID);
+			const stored = (await internals.staticData(WORKFLOW_ID)).value;
 			const cursor = (stored[`node:${NODE_NAME}`] as { chatRecordCursor?: { exportedUntil: number } } | undefined)
 				?.chatRecordCursor;
 			assert.ok(cursor, `no cursor in the workflow's static data: ${JSON.stringify(stored)}`);

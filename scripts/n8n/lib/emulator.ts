@@ -25,6 +25,8 @@ export interface LoggedApiRequest {
 
 export interface EmulatorProcess {
 	baseUrl: string;
+	/** The emulator process (it leads a process group of its own). */
+	pid?: number;
 	appId: string;
 	appSecret: string;
 	admin<T = Record<string, unknown>>(route: string, body?: unknown): Promise<T>;
@@ -80,6 +82,7 @@ export async function startEmulator(options: { log?: WriteStream; port?: number 
 
 	return {
 		baseUrl,
+		pid: child.pid,
 		appId: 'wx_emulator_appid',
 		appSecret: 'emulator_app_secret',
 		admin,

@@ -44,6 +44,8 @@ export interface N8nInstanceOptions {
 	port?: number;
 	/** Extra environment for every n8n command. */
 	env?: NodeJS.ProcessEnv;
+	/** Queue mode: how to read n8n's PostgreSQL database (the env must point n8n at the same one). */
+	postgresQuery?: <T>(sql: string) => Promise<T[]>;
 }
 
 export class N8nInstance {
@@ -63,6 +65,7 @@ export class N8nInstance {
 	readonly baseUrl: string;
 	readonly log: WriteStream;
 	readonly internals: N8nInternals;
+	readonly postgresQuery?: <T>(sql: string) => Promise<T[]>;
 	/** Things that went wrong in n8n itself without failing the run (reported by the scripts). */
 	readonly warnings: string[] = [];
 	private readonly extraEnv: NodeJS.ProcessEnv;
@@ -84,6 +87,7 @@ export class N8nInstance {
 		this.extraEnv = options.env ?? {};
 		// KEEP_N8N=1 keeps the folder (its n8n.log, its database) for a look after the run.
 		this.keep = process.env.KEEP_N8N === '1';
+		this.postgresQuery = options.postgresQuery;
 		this.internals = new N8nInternals(this);
 	}
 
@@ -225,12 +229,15 @@ export class N8nInstance {
 		await this.cliOrThrow(this.internals.unpublishArgs(workflowId));
 	}
 
-	/** `n8n start`, output to the log file; resolves when /healthz/readiness answers 200 (bounded). */
-	async start(timeoutMs = 120_000): Promise<void> {
+	/**
+	 * `n8n start` (or, in queue mode, `n8n worker …` / `n8n webhook`), output to the log file; resolves when
+	 * /healthz/readiness answers 200 (bounded). A worker answers it on its health-check port (QUEUE_HEALTH_CHECK_PORT).
+	 */
+	async start(timeoutMs = 120_000, command: string[] = ['start']): Promise<void> {
 		if (this.server) throw new Error('n8n is already running');
 		const env = this.env(await freePort());
-		this.log.write(`\n$ n8n start (port ${this.port})\n`);
-		const child = spawnTracked(this.install.nodeBin, [this.install.n8nBin, 'start'], {
+		this.log.write(`\n$ n8n ${command.join(' ')} (port ${this.port})\n`);
+		const child = spawnTracked(this.install.nodeBin, [this.install.n8nBin, ...command], {
 			cwd: this.root,
 			env,
 			stdio: ['ignore', 'pipe', 'pipe'],
@@ -243,7 +250,7 @@ export class N8nInstance {
 			exited = true;
 			if (this.server === child && !isShuttingDown()) this.exitListener?.(code, signal);
 		});
-		const exitedError = () => new Error(`n8n start exited (code ${child.exitCode}); see ${this.logFile}`);
+		const exitedError = () => new Error(`n8n ${command[0]} exited (code ${child.exitCode}); see ${this.logFile}`);
 		await waitFor(
 			`n8n ${this.install.version} to be ready on ${this.baseUrl} (log: ${this.logFile})`,
 			async () => {

@@ -1,8 +1,9 @@
 /**
  * The one place that knows n8n's internals, i.e. what n8n does not document as an interface and may change in any
- * release: its sqlite schema (execution_entity, execution_data), the `flatted` serialization of stored run data, the
- * JSON `n8n execute --rawOutput` prints, the editor's `/rest/*` routes, and the differences between 1.x and 2.x in
- * CLI commands and environment variables. Each was checked against the versions in SUPPORTED_N8N_VERSIONS only; the
+ * release: its database schema (execution_entity, execution_data, workflow_entity's static data; sqlite, and
+ * PostgreSQL in queue mode), the `flatted` serialization of stored run data, the JSON `n8n execute --rawOutput` prints,
+ * a queue-mode worker's log line for the execution it takes, the editor's `/rest/*` routes, and the differences between
+ * 1.x and 2.x in CLI commands and environment variables. Each was checked against the versions in SUPPORTED_N8N_VERSIONS only; the
  * adapter reads the version of the n8n it talks to and refuses any other, so that a new n8n fails here with a clear
  * message, not later in a confusing assertion.
  */
@@ -112,6 +113,8 @@ export interface N8nInternalsTarget {
 	userFolder: string;
 	baseUrl: string;
 	logFile: string;
+	/** Queue mode: n8n's database is this PostgreSQL (rows as JSON), not the user folder's sqlite file. */
+	postgresQuery?: <T>(sql: string) => Promise<T[]>;
 }
 
 export class N8nInternals {
@@ -149,18 +152,6 @@ export class N8nInternals {
 	}
 
 	/**
-	 * The workflow's static data as n8n saved it (workflow_entity.staticData, JSON): where nodes keep state between
-	 * production executions, e.g. the chat-record cursor.
-	 */
-	async staticData(workflowId: string): Promise<Record<string, unknown>> {
-		const [row] = await this.query<{ staticData: string | null }>(
-			`SELECT staticData FROM workflow_entity WHERE id = '${workflowId.replace(/'/g, "''")}'`,
-		);
-		if (!row) throw new Error(`no workflow ${workflowId}`);
-		return row.staticData ? (JSON.parse(row.staticData) as Record<string, unknown>) : {};
-	}
-
-	/**
 	 * The run in `n8n execute --rawOutput`'s stdout. Log lines can precede the JSON (and error lines follow it when the
 	 * workflow failed); n8n pretty-prints it with two-space indentation, so it starts with a line "{" and ends with the
 	 * first line that is exactly "}".
@@ -179,9 +170,10 @@ export class N8nInternals {
 
 	/** Executions stored by n8n, oldest first. */
 	async executions(workflowId?: string): Promise<ExecutionRow[]> {
-		const where = workflowId ? ` WHERE workflowId = '${workflowId.replace(/'/g, "''")}'` : '';
+		// Identifiers in double quotes: PostgreSQL folds unquoted ones to lower case; sqlite reads both.
+		const where = workflowId ? ` WHERE "workflowId" = '${workflowId.replace(/'/g, "''")}'` : '';
 		return await this.query<ExecutionRow>(
-			`SELECT CAST(id AS TEXT) AS id, workflowId, status, finished, mode FROM execution_entity${where} ORDER BY id`,
+			`SELECT CAST(id AS TEXT) AS id, "workflowId", status, finished, mode FROM execution_entity${where} ORDER BY id`,
 		);
 	}
 
@@ -203,7 +195,7 @@ export class N8nInternals {
 	/** What an execution stored: the run data in execution_data, serialized with n8n's own copy of `flatted`. */
 	async executionData(executionId: string): Promise<ExecutionOutput> {
 		const [row] = await this.query<{ data: string }>(
-			`SELECT data FROM execution_data WHERE executionId = ${Number(executionId)}`,
+			`SELECT data FROM execution_data WHERE "executionId" = ${Number(executionId)}`,
 		);
 		if (!row) throw new Error(`execution ${executionId} has no stored data`);
 		const flattedPath = path.join(this.target.install.dir, 'node_modules', 'flatted');
@@ -213,10 +205,32 @@ export class N8nInternals {
 	}
 
 	/**
-	 * SQL against n8n's sqlite database with n8n's own sqlite3 module and Node (the machine may have no sqlite3 CLI).
-	 * Read-only, so it is safe while `n8n start` runs.
+	 * The workflow's static data as n8n stored it (workflow_entity.staticData, JSON), where nodes keep state between
+	 * production executions (the chat-record cursor, the shared push memory), and its size in characters.
+	 */
+	async staticData(workflowId: string): Promise<{ value: Record<string, unknown>; chars: number }> {
+		const [row] = await this.query<{ staticData: unknown }>(
+			`SELECT "staticData" FROM workflow_entity WHERE id = '${workflowId.replace(/'/g, "''")}'`,
+		);
+		const raw = row?.staticData ?? null;
+		const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
+		return { value: (text ? JSON.parse(text) : {}) as Record<string, unknown>, chars: text?.length ?? 0 };
+	}
+
+	/**
+	 * Which executions a queue-mode worker ran, from its log: n8n 2.x logs "Worker started execution <id> (job <n>)" at
+	 * level info when a worker takes an execution off the queue.
+	 */
+	workerExecutionIds(workerLog: string): string[] {
+		return [...workerLog.matchAll(/Worker started execution (\d+) \(job /g)].map((match) => match[1]);
+	}
+
+	/**
+	 * SQL against n8n's database: in queue mode its PostgreSQL, else the sqlite file with n8n's own sqlite3 module and
+	 * Node (the machine may have no sqlite3 CLI). Read-only, so it is safe while n8n runs.
 	 */
 	private async query<T>(sql: string): Promise<T[]> {
+		if (this.target.postgresQuery) return await this.target.postgresQuery<T>(sql);
 		const { install, userFolder } = this.target;
 		const script = `
 const sqlite3 = require(${JSON.stringify(path.join(install.dir, 'node_modules', 'sqlite3'))});
