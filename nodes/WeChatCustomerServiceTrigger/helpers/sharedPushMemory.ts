@@ -5,8 +5,8 @@
  * In n8n's queue mode several `n8n webhook` processes sit behind a load balancer, and WeChat's retry of a push can land
  * on another process than the first delivery. deduplicate.ts is per process, so that retry would start a second
  * execution. The one store a trigger's `webhook()` may use that every process shares is the workflow's static data:
- * n8n loads it from the database with the workflow for every production webhook request and saves it after the answer
- * when it changed. This module keeps a bounded copy of the push memory there, layered over the process memory:
+ * n8n loads it from the database with the workflow for every production webhook request and saves it, when it
+ * changed, as the request is done (on n8n 2.x before the answer is sent). This module keeps a bounded copy of the push memory there, layered over the process memory:
  * - recall: the process memory first, then the shared copy;
  * - remember: both. The process memory keeps its rule (when full, nothing live is evicted); the shared copy is bounded
  *   in entries and characters and, when full, drops its oldest entries: a WeChat retry comes within about 15 s and
