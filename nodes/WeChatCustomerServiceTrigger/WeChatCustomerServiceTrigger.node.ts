@@ -221,6 +221,7 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 		const where = { workflowId: this.getWorkflow().id ?? '', node: node.name };
 		let knownSecrets: unknown[] = [];
 		let memory: PushMemory = processPushMemory;
+		let sharedMemory = false;
 		try {
 			const request = this.getRequestObject();
 			const query = (this.getQueryData() ?? {}) as IDataObject;
@@ -244,7 +245,10 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 				scope,
 			);
 			// In queue mode a retry may reach another webhook process: a memory every process reads.
-			if (settings.sharePushMemory) memory = sharedPushMemory(this.getWorkflowStaticData('node'), scope);
+			if (settings.sharePushMemory) {
+				memory = sharedPushMemory(this.getWorkflowStaticData('node'), scope);
+				sharedMemory = true;
+			}
 			outcome =
 				this.getWebhookName() === 'setup'
 					? answerHandshake(query, settings, Date.now())
@@ -261,7 +265,7 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 		const method = this.getWebhookName() === 'setup' ? 'handshake' : 'push';
 		if (outcome.logLine) this.logger.warn(`WeChat ${method} ${outcome.logLine}`, where);
 
-		if (outcome.item) {
+		if (outcome.item && !sharedMemory) {
 			// A push that starts an execution is answered by n8n once it has created the execution (response mode
 			// onReceived with a webhookResponse; docs/ARCHITECTURE.md, "A push"). Answering first would acknowledge a
 			// push that n8n may then fail to store — under load sqlite refuses writes — and WeChat would not retry it.
@@ -288,9 +292,15 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 		try {
 			this.getResponseObject().status(outcome.status).type(outcome.contentType).send(outcome.body);
 		} catch (error) {
-			// The connection is gone (WeChat gave up after 5 s); nothing runs for this request.
+			// The connection is gone (WeChat gave up after 5 s). A push still starts its execution, and WeChat's next
+			// delivery gets the stored answer.
 			this.logger.warn(`WeChat ${method} answer not sent: ${describeError(error, knownSecrets)}`, where);
 		}
-		return { noWebhookResponse: true };
+		if (!outcome.item) return { noWebhookResponse: true };
+		// Share Push Memory Across Processes: the answer goes first, as n8n then saves the static data (the shared
+		// copy) before it queues the execution. Answered after the execution is created, the copy would travel inside
+		// the execution, and the worker that runs it would save that older copy over newer ones at its end
+		// (README, "Running in queue mode").
+		return { noWebhookResponse: true, workflowData: [this.helpers.returnJsonArray([outcome.item])] };
 	}
 }

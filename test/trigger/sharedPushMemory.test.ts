@@ -87,20 +87,33 @@ describe('a WeChat retry that reaches another n8n process', () => {
 		assert.match(String(onB.response.body), /timestamp and nonce already used/);
 	});
 
-	test('n8n could not start the execution on A (500): no copy or later save of A holds the push; B runs it', async () => {
-		const first = pushCall(message('text'), { mode: 'safe' }, { parameters: shareOn, staticData: {} });
-		const failed = await callWebhook({ ...first, executionFails: true });
-		assert.equal(failed.response.status, 500);
-		assert.equal(entryLines(String(first.staticData!.pushMemory ?? '')).length, 0, 'the copy still holds it');
-		// n8n saves no static data after an error. A's next push saves its own recent entries again: not the failed one.
-		const other = pushCall(message('text'), { mode: 'safe' }, { parameters: shareOn, staticData: {} });
-		assert.ok((await callWebhook(other)).item);
-		const database = saved(other.staticData!);
-		assert.equal(entryLines(String(database.pushMemory)).length, 2, 'only the other push: its request and identity');
+	test('the trigger answers before n8n creates the execution, so n8n saves the copy before it queues the execution', async () => {
+		const call = pushCall(message('text'), { mode: 'safe' }, { parameters: shareOn, staticData: {} });
+		const result = await callWebhook(call);
+		assert.equal(result.result.noWebhookResponse, true, 'n8n would answer after creating the execution');
+		assert.equal(result.result.workflowData?.[0]?.length, 1);
+		assert.equal(result.response.sends, 1);
+		assert.equal(result.response.body, 'success');
+		assert.equal(entryLines(String(call.staticData!.pushMemory)).length, 2);
+	});
 
-		freshProcess();
-		const onB = await callWebhook({ ...first, staticData: database });
-		assert.ok(onB.item, 'the failed push was answered from a memory instead of being run');
+	test('forget: an entry is dropped from the process, the copy and the lines written again with later saves', () => {
+		const staticData: IDataObject = {};
+		const memory = sharedPushMemory(staticData, 'w/n');
+		const success = { status: 200, contentType: 'text/plain', body: 'success' };
+		const key = (name: string) => `${name}${'x'.repeat(40)}`;
+		memory.remember([{ key: key('a') }, { key: key('b') }], success, Date.now() + 60_000, Date.now(), 1 << 20);
+		memory.forget([key('a')]);
+		assert.equal(memory.recall(key('a'), Date.now()), undefined);
+		assert.ok(memory.recall(key('b'), Date.now()));
+		assert.equal(entryLines(String(staticData.pushMemory)).length, 1);
+		// The next save of this process (an empty copy, as after a save that lost the race) writes back only b.
+		const next: IDataObject = {};
+		sharedPushMemory(next, 'w/n').remember([{ key: key('c') }], success, Date.now() + 60_000, Date.now(), 1 << 20);
+		assert.deepEqual(
+			entryLines(String(next.pushMemory)).map((line) => line.slice(0, 1)),
+			['b', 'c'],
+		);
 	});
 
 	test('the limit: two deliveries read the static data before either was saved → both run', async () => {

@@ -25,6 +25,21 @@ export function isToken(request: LoggedApiRequest): boolean {
 	return request.path === '/cgi-bin/token' || request.path === '/cgi-bin/stable_token';
 }
 
+/** WeChat's answers to a request whose access token it did not accept: nothing was done, and the node resends. */
+const TOKEN_REJECTED = [40001, 40014, 42001];
+
+/**
+ * The API requests WeChat carried out: not token requests, and not those it refused for their token. A worker whose
+ * copy of the token another worker's earlier refresh made stale gets 40001 once and sends again with a new token.
+ */
+export function carriedOut(requests: LoggedApiRequest[]): LoggedApiRequest[] {
+	return requests.filter((request) => {
+		if (isToken(request)) return false;
+		const errcode = (request.response.body as { errcode?: unknown } | undefined)?.errcode;
+		return !(typeof errcode === 'number' && TOKEN_REJECTED.includes(errcode));
+	});
+}
+
 export class QueueRun {
 	cluster!: QueueCluster;
 	wechat!: EmulatorProcess;
