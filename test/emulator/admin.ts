@@ -130,6 +130,11 @@ const POST: Record<string, AdminHandler> = {
 		emulator.advanceTime(need(body.ms as number | undefined, 'ms'));
 		return { ok: true, now: emulator.now() };
 	},
+	/** Starts the peaks of GET stats afresh. */
+	'reset-stats'(emulator) {
+		emulator.resetPeaks();
+		return { ok: true };
+	},
 	'clear-log'(emulator) {
 		emulator.clearLog();
 		return { ok: true };
@@ -160,6 +165,12 @@ const GET: Record<string, AdminHandler> = {
 		}),
 	}),
 	faults: (emulator) => ({ pending: emulator.faults.pending() }),
+	/** Peaks since the start or the last POST reset-stats: API requests being answered, TCP connections open. */
+	stats: (emulator) => ({
+		peakInFlight: emulator.peakInFlight,
+		peakConnections: emulator.peakConnections,
+		connectionsAccepted: emulator.connectionsAccepted,
+	}),
 };
 
 export async function handleAdmin(
