@@ -107,11 +107,15 @@ export interface RunNodeOptions {
 	/** Input items; one empty item by default. */
 	items?: TestItem[];
 	continueOnFail?: boolean;
+	/** Settings → On Error → Continue (using error output): failed items go to the node's second output. */
+	errorOutput?: boolean;
 }
 
 export interface RunResult {
 	/** The WeChat node's output items (main output 0); empty when the run failed. */
 	items: INodeExecutionData[];
+	/** With `errorOutput`: the items n8n put on the error output (main output 1). */
+	errorItems: INodeExecutionData[];
 	/** The execution's error when the node failed without continueOnFail. */
 	error?: ExecutionError;
 	run: IRun;
@@ -156,11 +160,13 @@ export class EngineHarness {
 			parameters: options.parameters,
 			credentials: { [CREDENTIAL_TYPE]: { id: CREDENTIAL_ID, name: 'WeChat emulator' } },
 			...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+			...(options.errorOutput ? { onError: 'continueErrorOutput' as const } : {}),
 		};
 		const run = await this.runWorkflow([weChatNode], options.items ?? [{ json: {} }]);
 		const runData = run.data.resultData.runData[weChatNode.name]?.[0];
 		return {
 			items: runData?.data?.main?.[0] ?? [],
+			errorItems: runData?.data?.main?.[1] ?? [],
 			error: run.data.resultData.error,
 			run,
 		};
