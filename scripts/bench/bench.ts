@@ -35,7 +35,12 @@ const LINES: Record<(typeof SCENARIOS)[number], [string, (result: Result) => str
 		(r) =>
 			`records=${r.records} calls=${r.calls} minimal=${r.minimal} time-ratio=${r.timeRatio} peak-mb=${r.peakMb}`,
 	],
-	bulkSend: ['bulk-send', (r) => `items=${r.items} time-ratio=${r.timeRatio}`],
+	bulkSend: [
+		'bulk-send',
+		(r) =>
+			`items=${r.items} time-ratio=${r.timeRatio} peak-sockets=${r.peakSockets} peak-mb=${r.peakMb}\n` +
+			`bulk-send-faults: delivered=${r.delivered} duplicates=${r.duplicates} failed=${r.failed} failed-but-delivered=${r.failedButDelivered}`,
+	],
 	pushDecrypt: ['push-decrypt', (r) => `per-second=${r.perSecond} ratio-vs-baseline=${r.ratio}`],
 	pushN8n: ['push-n8n', (r) => `per-second=${r.perSecond} ratio-vs-webhook-node=${r.ratio}`],
 };

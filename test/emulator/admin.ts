@@ -170,6 +170,7 @@ const GET: Record<string, AdminHandler> = {
 		peakInFlight: emulator.peakInFlight,
 		peakConnections: emulator.peakConnections,
 		connectionsAccepted: emulator.connectionsAccepted,
+		connectionsOpenAtReset: emulator.connectionsOpenAtReset,
 	}),
 };
 

@@ -781,7 +781,8 @@ test('stats: peak API requests in flight and peak TCP connections, reset by rese
 		const token = await classicToken(emulator);
 		emulator.resetPeaks();
 		// The peak starts from what is open at the reset: fetch's keep-alive connection of the token call.
-		const openAtReset = emulator.peakConnections;
+		const openAtReset = emulator.connectionsOpenAtReset;
+		assert.equal(emulator.peakConnections, openAtReset);
 		emulator.injectFault({ kind: 'slow', delayMs: 200, times: 3 });
 		const url = `${emulator.baseUrl}/cgi-bin/customservice/getkflist?access_token=${token}`;
 		// Three connections of their own (no keep-alive pool shared between them), answered slowly at the same time.

@@ -142,6 +142,8 @@ export interface Emulator {
 	readonly peakConnections: number;
 	/** TCP connections accepted since the start or the last reset. */
 	readonly connectionsAccepted: number;
+	/** TCP connections open at the last resetPeaks (e.g. the admin call's own): peakConnections starts from them. */
+	readonly connectionsOpenAtReset: number;
 	/** Starts peakInFlight, peakConnections and connectionsAccepted afresh (from what is open now). */
 	resetPeaks(): void;
 }
@@ -499,11 +501,13 @@ export class EmulatorServer implements Emulator {
 
 	peakConnections = 0;
 	connectionsAccepted = 0;
+	connectionsOpenAtReset = 0;
 	private openConnections = 0;
 
 	resetPeaks(): void {
 		this.peakInFlight = this.inFlight;
 		this.peakConnections = this.openConnections;
+		this.connectionsOpenAtReset = this.openConnections;
 		this.connectionsAccepted = 0;
 	}
 
