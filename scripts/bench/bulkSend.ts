@@ -46,8 +46,8 @@ interface SentRecord {
 }
 
 /**
- * bulk-send-faults (see above). Every follower is sent one message afresh (the emulator's record of sent messages is
- * cleared by starting from its own count).
+ * bulk-send-faults (see above). Every follower is sent one message afresh; the messages of the earlier rounds are left
+ * out by reading the emulator's record of sent messages from where it stood before this run.
  */
 async function faultRun(
 	emulator: EmulatorProcess,
@@ -98,7 +98,6 @@ runScenario(async () => {
 		await emulator.admin('seed', { followers: openids });
 		// Five sends to each follower in all (node and axios rounds, the fault run); WeChat allows five per window.
 		await emulator.admin('settings', { sendQuotaPerWindow: 10 });
-		// Each round sends every follower one message; WeChat's per-window quota (5) allows the rounds below.
 		const harness = new EngineHarness({
 			appId: emulator.appId,
 			appSecret: emulator.appSecret,
