@@ -20,9 +20,10 @@ const WHITELIST_PATH =
 
 const EXPLANATIONS: Record<number, WeChatErrorExplanation> = {
 	[-1]: {
-		message: 'WeChat is busy and did not process the request',
+		// WeChat does not say whether a request answered -1 was carried out: a message may have been delivered.
+		message: 'WeChat was busy; the request may or may not have been carried out',
 		chinese: '系统繁忙',
-		fix: 'Try again in a few seconds (enable "Retry On Fail" in the node settings).',
+		fix: 'Reads are retried already (Options → Retries). A send, create, update or delete may have been carried out: check before repeating it. To resend only the items that failed, set Settings → On Error → "Continue (regular output)": the output keeps the order of the input, one item each, and a failed one carries "error". Options → Retry Sends When WeChat Is Busy repeats sends by itself, accepting that a message can arrive twice.',
 	},
 	40001: {
 		message: 'WeChat rejected the credentials: the AppSecret is wrong, or the access token is invalid or not the latest',

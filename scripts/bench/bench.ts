@@ -8,12 +8,15 @@ import { commandFailure, installSignalHandlers, onShutdown, run } from '../n8n/l
 /**
  * `npm run bench`: each scenario runs in a process of its own (its baseline measured in the same process and run),
  * with the WeChat emulator or the real n8n in yet another process; then the summary lines. Detail lines come first.
- * Not a test: nothing here fails on a figure; BENCHMARKS.md records and explains them. push-n8n needs the real n8n
- * (2.41.0, or N8N_VERSION): installed into the cache first if it is not there yet, as `npm run test:e2e` does.
+ * Not a test: nothing here fails on a figure; BENCHMARKS.md records and explains them. bulk-send-n8n and push-n8n need
+ * the real n8n (2.41.0, or N8N_VERSION): installed into the cache first if it is not there yet, as `npm run test:e2e`
+ * does.
  */
 type Result = Record<string, number | string>;
 
-const SCENARIOS = ['tokenCalls', 'chatExport', 'bulkSend', 'pushDecrypt', 'pushN8n'] as const;
+const SCENARIOS = ['tokenCalls', 'chatExport', 'bulkSend', 'bulkSendN8n', 'pushDecrypt', 'pushN8n'] as const;
+/** Scenarios that run the real n8n, installed into the cache first if it is not there. */
+const NEEDS_N8N: ReadonlySet<string> = new Set(['bulkSendN8n', 'pushN8n']);
 
 let running: ChildProcess | undefined;
 
@@ -35,7 +38,16 @@ const LINES: Record<(typeof SCENARIOS)[number], [string, (result: Result) => str
 		(r) =>
 			`records=${r.records} calls=${r.calls} minimal=${r.minimal} time-ratio=${r.timeRatio} peak-mb=${r.peakMb}`,
 	],
-	bulkSend: ['bulk-send', (r) => `items=${r.items} time-ratio=${r.timeRatio}`],
+	bulkSend: [
+		'bulk-send',
+		(r) =>
+			`items=${r.items} time-ratio=${r.timeRatio} peak-sockets=${r.peakSockets} peak-mb=${r.peakMb}\n` +
+			`bulk-send-faults: delivered=${r.delivered} duplicates=${r.duplicates} failed=${r.failed} failed-but-delivered=${r.failedButDelivered}`,
+	],
+	bulkSendN8n: [
+		'bulk-send-n8n',
+		(r) => `items=${r.items} ratio-vs-http-node=${r.ratio} ratio-vs-http-node-input-field=${r.ratioField}`,
+	],
 	pushDecrypt: ['push-decrypt', (r) => `per-second=${r.perSecond} ratio-vs-baseline=${r.ratio}`],
 	pushN8n: ['push-n8n', (r) => `per-second=${r.perSecond} ratio-vs-webhook-node=${r.ratio}`],
 };
@@ -68,7 +80,7 @@ async function main(): Promise<void> {
 	let failures = 0;
 	for (const name of SCENARIOS) {
 		try {
-			if (name === 'pushN8n') {
+			if (NEEDS_N8N.has(name)) {
 				await ensureN8n(n8nVersionFrom([]), undefined, (text) => process.stderr.write(`  ${text}\n`));
 			}
 			const result = await runScenario(name);

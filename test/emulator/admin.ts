@@ -131,6 +131,11 @@ const POST: Record<string, AdminHandler> = {
 		emulator.advanceTime(need(body.ms as number | undefined, 'ms'));
 		return { ok: true, now: emulator.now() };
 	},
+	/** Starts the peaks of GET stats afresh. */
+	'reset-stats'(emulator) {
+		emulator.resetPeaks();
+		return { ok: true };
+	},
 	'clear-log'(emulator) {
 		emulator.clearLog();
 		return { ok: true };
@@ -161,6 +166,13 @@ const GET: Record<string, AdminHandler> = {
 		}),
 	}),
 	faults: (emulator) => ({ pending: emulator.faults.pending() }),
+	/** Peaks since the start or the last POST reset-stats: API requests being answered, TCP connections open. */
+	stats: (emulator) => ({
+		peakInFlight: emulator.peakInFlight,
+		peakConnections: emulator.peakConnections,
+		connectionsAccepted: emulator.connectionsAccepted,
+		connectionsOpenAtReset: emulator.connectionsOpenAtReset,
+	}),
 };
 
 export async function handleAdmin(

@@ -798,6 +798,59 @@ test('faults: HTTP status, dropped connection and slow answer, each logged', asy
 	});
 });
 
+test('faults: a recurring fault hits every n-th matching call after its offset, a processed one delivers first', async () => {
+	await withEmulator(async (emulator) => {
+		emulator.setSendQuota(100);
+		emulator.addFollower('o_user');
+		const token = await classicToken(emulator);
+		const SEND = '/cgi-bin/message/custom/send';
+		emulator.injectFault({ path: SEND, kind: 'errcode', errcode: 45011, every: 3, offset: 1 });
+		emulator.injectFault({ path: SEND, kind: 'errcode', errcode: -1, every: 4, processed: true });
+		const codes: number[] = [];
+		for (let i = 0; i < 8; i++) {
+			const { body } = await call(emulator, 'POST', SEND, { token, json: { touser: 'o_user', msgtype: 'text', text: { content: `m${i}` } } });
+			codes.push(body.errcode);
+		}
+		// 45011 on calls 2, 5, 8; -1 on calls 1 and 5 and 9, but call 5 went to the fault injected first.
+		assert.deepEqual(codes, [-1, 45011, 0, 0, 45011, 0, 0, 45011]);
+		// Delivered: the answers 0 and the processed -1 (call 1); the 45011 calls were not.
+		assert.deepEqual(
+			emulator.state.sentMessages.map((m) => (m.body.text as { content: string }).content),
+			['m0', 'm2', 'm3', 'm5', 'm6'],
+		);
+		const calls = emulator.apiCalls(SEND);
+		assert.deepEqual(calls[0].processedAs, { errcode: 0, errmsg: 'ok' });
+		assert.equal(calls[1].processedAs, undefined);
+		assert.throws(() => emulator.injectFault({ kind: 'errcode', errcode: -1, every: 2, times: 3 }), /exclude/);
+		assert.throws(() => emulator.injectFault({ kind: 'errcode', errcode: -1, offset: 2 }), /with fault.every/);
+	});
+});
+
+test('stats: peak API requests in flight and peak TCP connections, reset by resetPeaks', async () => {
+	await withEmulator(async (emulator) => {
+		const token = await classicToken(emulator);
+		emulator.resetPeaks();
+		// The peak starts from what is open at the reset: fetch's keep-alive connection of the token call.
+		const openAtReset = emulator.connectionsOpenAtReset;
+		assert.equal(emulator.peakConnections, openAtReset);
+		emulator.injectFault({ kind: 'slow', delayMs: 200, times: 3 });
+		const url = `${emulator.baseUrl}/cgi-bin/customservice/getkflist?access_token=${token}`;
+		// Three connections of their own (no keep-alive pool shared between them), answered slowly at the same time.
+		const get = () =>
+			new Promise<void>((resolve, reject) => {
+				http.get(url, { agent: false }, (response) => response.resume().once('end', resolve)).once('error', reject);
+			});
+		await Promise.all([get(), get(), get()]);
+		assert.equal(emulator.peakInFlight, 3);
+		assert.equal(emulator.peakConnections - openAtReset, 3);
+		assert.equal(emulator.connectionsAccepted, 3);
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		emulator.resetPeaks();
+		assert.equal(emulator.peakInFlight, 0);
+		assert.equal(emulator.connectionsAccepted, 0);
+	});
+});
+
 // ── request log and admin ────────────────────────────────────────────────────────────────────────────
 
 test('request log: method, path, query, headers, JSON body and answer; token/API split; clearLog', async () => {

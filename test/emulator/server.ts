@@ -81,6 +81,11 @@ export interface LoggedRequest {
 	 * connection as status 0 with body 'dropped'.
 	 */
 	response: { status: number; body: unknown };
+	/**
+	 * An injected `processed` errcode fault: what the call would have answered. It took effect (`errcode` 0: the
+	 * message was delivered) although `response` carries the injected error.
+	 */
+	processedAs?: unknown;
 }
 
 export type { FaultSpec } from './faults';
@@ -133,6 +138,14 @@ export interface Emulator {
 	close(): Promise<void>;
 	/** The most API requests that were being answered at the same moment since the start or the last reset. */
 	readonly peakInFlight: number;
+	/** The most TCP connections open at the same moment (admin ones included) since the start or the last reset. */
+	readonly peakConnections: number;
+	/** TCP connections accepted since the start or the last reset. */
+	readonly connectionsAccepted: number;
+	/** TCP connections open at the last resetPeaks (e.g. the admin call's own): peakConnections starts from them. */
+	readonly connectionsOpenAtReset: number;
+	/** Starts peakInFlight, peakConnections and connectionsAccepted afresh (from what is open now). */
+	resetPeaks(): void;
 }
 
 const ALL_ENDPOINTS: Endpoint[] = [
@@ -234,6 +247,16 @@ export class EmulatorServer implements Emulator {
 				}
 			});
 		});
+		this.countConnections();
+	}
+
+	private countConnections(): void {
+		this.server.on('connection', (socket) => {
+			this.connectionsAccepted++;
+			this.openConnections++;
+			this.peakConnections = Math.max(this.peakConnections, this.openConnections);
+			socket.once('close', () => this.openConnections--);
+		});
 	}
 
 	async listen(host: string, port: number): Promise<void> {
@@ -305,10 +328,16 @@ export class EmulatorServer implements Emulator {
 			return;
 		}
 		if (fault?.kind === 'slow') await this.delay(fault.delayMs);
-		const answer =
-			fault?.kind === 'errcode'
-				? wechatError(fault.errcode, echoRequestSecrets(fault.errmsg, apiRequest))
-				: this.dispatch(apiRequest);
+		let answer: EndpointAnswer | RoutingFailure;
+		if (fault?.kind === 'errcode') {
+			if (fault.processed) {
+				const processed = this.dispatch(apiRequest);
+				entry.processedAs = processed instanceof RoutingFailure ? processed.body : processed;
+			}
+			answer = wechatError(fault.errcode, echoRequestSecrets(fault.errmsg, apiRequest));
+		} else {
+			answer = this.dispatch(apiRequest);
+		}
 		if (answer instanceof RoutingFailure) {
 			entry.response = { status: answer.status, body: answer.body };
 			res.writeHead(answer.status, { 'content-type': WECHAT_JSON }).end(JSON.stringify(answer.body));
@@ -480,6 +509,18 @@ export class EmulatorServer implements Emulator {
 	peakInFlight = 0;
 
 	private inFlight = 0;
+
+	peakConnections = 0;
+	connectionsAccepted = 0;
+	connectionsOpenAtReset = 0;
+	private openConnections = 0;
+
+	resetPeaks(): void {
+		this.peakInFlight = this.inFlight;
+		this.peakConnections = this.openConnections;
+		this.connectionsOpenAtReset = this.openConnections;
+		this.connectionsAccepted = 0;
+	}
 
 	reset(): void {
 		this.peakInFlight = 0;

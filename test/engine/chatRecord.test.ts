@@ -492,7 +492,7 @@ describe('chatRecord.getAll validation and errors', () => {
 			items: [{ json: { from: iso(T0), to: iso(T0 + DAY) } }, { json: { from: 'soon', to: iso(T0) } }],
 		});
 		assert.deepEqual(result.items.map((item) => item.json.error), [
-			'WeChat error -1 (系统繁忙): WeChat is busy and did not process the request',
+			'WeChat error -1 (系统繁忙): WeChat was busy; the request may or may not have been carried out',
 			'Start Time "soon" is not a date',
 		]);
 	});

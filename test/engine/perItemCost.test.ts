@@ -41,20 +41,43 @@ function followers(): Array<{ json: { openid: string } }> {
 	});
 }
 
-async function send(parameters: Record<string, string>): Promise<void> {
+/** Sends to ITEMS new followers; returns their OpenIDs in item order. */
+async function send(parameters: Record<string, string>): Promise<string[]> {
+	const items = followers();
 	const harness = new EngineHarness({ appId: emulator.appId, appSecret: emulator.appSecret, baseUrl: emulator.baseUrl });
 	const result = await harness.runNode({
 		parameters: { resource: 'message', operation: 'send', msgType: 'text', content: 'Hello', ...parameters },
-		items: followers(),
+		items,
 	});
 	assert.equal(result.items.filter((item) => item.json.sent === true).length, ITEMS, String(result.error?.message));
+	return items.map((item) => item.json.openid);
 }
 
 describe('expression evaluations per item of Message → Send', () => {
-	test('User OpenID {{ $json.openid }}: three per item — two by n8n’s engine, one read by the node', async () => {
-		await send({ openId: '={{ $json.openid }}' });
-		assert.equal(evaluations.length, 3 * ITEMS, evaluations.slice(0, 6).join(' | '));
+	test('User OpenID {{ $json.openid }}: two per item, both by n8n’s engine; the node reads the field itself', async () => {
+		const openids = await send({ openId: '={{ $json.openid }}' });
+		assert.equal(evaluations.length, 2 * ITEMS, evaluations.slice(0, 6).join(' | '));
 		assert.ok(evaluations.every((value) => value === '={{ $json.openid }}'));
+		assert.deepEqual(
+			emulator.apiCalls('/cgi-bin/message/custom/send').map((call) => (call.json as { touser: string }).touser).sort(),
+			[...openids].sort(),
+		);
+	});
+
+	test('User OpenID with any other expression: three per item, the node’s read evaluated by n8n', async () => {
+		await send({ openId: '={{ $json.openid.trim() }}' });
+		assert.equal(evaluations.length, 3 * ITEMS);
+	});
+
+	test('{{ $json.openid }} where the field is not a string: n8n evaluates it, and the node says what is wrong', async () => {
+		const harness = new EngineHarness({ appId: emulator.appId, appSecret: emulator.appSecret, baseUrl: emulator.baseUrl });
+		const result = await harness.runNode({
+			parameters: { resource: 'message', operation: 'send', msgType: 'text', content: 'Hello', openId: '={{ $json.openid }}' },
+			items: [{ json: { FromUserName: 'oSomeone' } }],
+		});
+		assert.equal(result.error?.message, 'OpenID is empty');
+		assert.equal(evaluations.length, 3);
+		assert.equal(emulator.apiCalls('/cgi-bin/message/custom/send').length, 0);
 	});
 
 	test('Recipient = Input Item Field: none at all', async () => {
@@ -63,7 +86,7 @@ describe('expression evaluations per item of Message → Send', () => {
 		assert.equal(emulator.apiCalls('/cgi-bin/message/custom/send').length, ITEMS);
 	});
 
-	test('a mapped text costs the same three as the OpenID, and nothing else is evaluated', async () => {
+	test('a mapped text costs three, and nothing else is evaluated', async () => {
 		await send({ openIdSource: 'inputField', content: '=Hello {{ $json.openid }}' });
 		assert.equal(evaluations.length, 3 * ITEMS);
 		assert.deepEqual(

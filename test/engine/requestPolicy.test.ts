@@ -116,6 +116,52 @@ describe('retries', () => {
 		assert.deepEqual(warnings, []);
 	});
 
+	test('sends answered -1 fail only their own items, in input order, so exactly those can be resent', async () => {
+		const openids = followers(4);
+		// The 2nd and 4th sends are answered -1: WeChat delivered the 2nd (processed) and not the 4th.
+		emulator.injectFault({ path: SEND, kind: 'errcode', errcode: -1, every: 4, offset: 1, processed: true });
+		emulator.injectFault({ path: SEND, kind: 'errcode', errcode: -1, every: 4, offset: 3 });
+		const result = await harness().runNode({
+			parameters: sendText({ maxInFlight: 1 }),
+			items: openids.map((openid) => ({ json: { openid } })),
+			continueOnFail: true,
+		});
+		const message = 'WeChat error -1 (系统繁忙): WeChat was busy; the request may or may not have been carried out';
+		assert.deepEqual(
+			result.items.map((item) => [item.json, item.pairedItem]),
+			[
+				[{ touser: openids[0], msgtype: 'text', sent: true }, { item: 0 }],
+				[{ error: message }, { item: 1 }],
+				[{ touser: openids[2], msgtype: 'text', sent: true }, { item: 2 }],
+				[{ error: message }, { item: 3 }],
+			],
+		);
+		assert.match(String(result.items[1].error?.description), /check before repeating it/);
+		assert.equal(emulator.apiCalls(SEND).length, 4);
+		assert.deepEqual(
+			emulator.state.sentMessages.map((sent) => sent.touser),
+			[openids[0], openids[1], openids[2]],
+		);
+		assert.deepEqual(warnings, []);
+	});
+
+	test('n8n 2.41 puts a declarative node’s failed items on the error output without their input fields', async () => {
+		// Why the README recommends Continue (regular output) for bulk sends: n8n's routing engine gives a failed item
+		// no pairedItem, so "Continue (using error output)" cannot tell which recipient it was.
+		const [openid] = followers(1);
+		emulator.injectFault({ path: SEND, kind: 'errcode', errcode: -1 });
+		const result = await harness().runNode({
+			parameters: sendText(),
+			items: [{ json: { openid } }],
+			errorOutput: true,
+		});
+		assert.deepEqual(result.items, []);
+		assert.deepEqual(
+			result.errorItems.map((item) => item.json),
+			[{ error: 'WeChat error -1 (系统繁忙): WeChat was busy; the request may or may not have been carried out' }],
+		);
+	});
+
 	test('-1 on a send is retried when the user accepts a possible repeat', async () => {
 		const [openid] = followers(1);
 		emulator.injectFault({ path: SEND, kind: 'errcode', errcode: -1 });

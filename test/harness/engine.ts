@@ -113,11 +113,15 @@ export interface RunNodeOptions {
 	mode?: WorkflowExecuteMode;
 	/** Node settings such as executeOnce. */
 	settings?: Partial<INode>;
+	/** Settings → On Error → Continue (using error output): failed items go to the node's second output. */
+	errorOutput?: boolean;
 }
 
 export interface RunResult {
 	/** The WeChat node's output items (main output 0); empty when the run failed. */
 	items: INodeExecutionData[];
+	/** With `errorOutput`: the items n8n put on the error output (main output 1). */
+	errorItems: INodeExecutionData[];
 	/** The execution's error when the node failed without continueOnFail. */
 	error?: ExecutionError;
 	run: IRun;
@@ -169,11 +173,13 @@ export class EngineHarness {
 			credentials: { [CREDENTIAL_TYPE]: { id: CREDENTIAL_ID, name: 'WeChat emulator' } },
 			...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
 			...options.settings,
+			...(options.errorOutput ? { onError: 'continueErrorOutput' as const } : {}),
 		};
 		const run = await this.runWorkflow([weChatNode], options.items ?? [{ json: {} }], options.mode);
 		const runData = run.data.resultData.runData[weChatNode.name]?.[0];
 		return {
 			items: runData?.data?.main?.[0] ?? [],
+			errorItems: runData?.data?.main?.[1] ?? [],
 			error: run.data.resultData.error,
 			run,
 		};

@@ -25,8 +25,9 @@ export const openIdField: INodeProperties = {
 };
 
 /**
- * For messages to many users: the OpenID read straight from a field of each input item. n8n evaluates an expression
- * like `{{ $json.openid }}` three times per item (twice in its declarative engine, once when the node reads it); a
+ * For messages to many users: the OpenID read straight from a field of each input item. n8n's declarative engine
+ * evaluates an expression like `{{ $json.openid }}` twice per item before the node runs (the node then reads a plain
+ * `{{ $json.name }}` from the item itself, helpers/validation.ts; any other expression is evaluated a third time); a
  * field name is no expression, so nothing is evaluated, which is what a 10,000-item send spends most of its time on.
  */
 export const openIdSourceFields: INodeProperties[] = [

@@ -59,13 +59,33 @@ export function requireOpenId(context: IExecuteSingleFunctions, value: unknown):
 	return openId;
 }
 
+/** `={{ $json.name }}`, the mapping n8n's editor writes when a field is dragged in: `name` is the field. */
+const PLAIN_FIELD_MAPPING = /^=\{\{\s*\$json\.([A-Za-z_$][A-Za-z0-9_$]*)\s*\}\}$/;
+
+/**
+ * The value of a parameter written as `{{ $json.name }}` when the input item has a string in that field: exactly what
+ * n8n's evaluation would give, without an expression evaluation. n8n's declarative engine has evaluated every set
+ * parameter twice for each item before the node runs and keeps neither result; a third evaluation, in an isolate of
+ * its own in n8n 2.x, is the largest per-item cost of a large send (BENCHMARKS.md, bulk-send-n8n). Anything else
+ * (another expression, a missing field, a value that is not a string) is left to n8n: undefined.
+ */
+function mappedStringField(context: IExecuteSingleFunctions, raw: unknown): string | undefined {
+	if (typeof raw !== 'string') return undefined;
+	const field = PLAIN_FIELD_MAPPING.exec(raw)?.[1];
+	if (field === undefined) return undefined;
+	const json = context.getInputData().json;
+	const value = Object.prototype.hasOwnProperty.call(json, field) ? json[field] : undefined;
+	return typeof value === 'string' ? value : undefined;
+}
+
 /**
  * The OpenID an operation is about: the User OpenID parameter, or (messages, Recipient = Input Item Field) the named
  * field of the input item, read without evaluating any expression.
  */
 export function requireRecipient(context: IExecuteSingleFunctions): string {
 	if (context.getNodeParameter('openIdSource', 'parameter') !== 'inputField') {
-		return requireOpenId(context, context.getNodeParameter('openId', ''));
+		const mapped = mappedStringField(context, context.getNode().parameters.openId);
+		return requireOpenId(context, mapped ?? context.getNodeParameter('openId', ''));
 	}
 	const field = String(context.getNodeParameter('openIdInputField', 'openid')).trim();
 	const json = context.getInputData().json;
