@@ -6,8 +6,8 @@ import { startEmulator } from '../n8n/lib/emulator';
 import { ensureN8n, n8nVersionFrom } from '../n8n/lib/n8nInstall';
 import { N8nInstance, type WorkflowJson } from '../n8n/lib/n8nInstance';
 import { buildAndPack, CREDENTIAL_TYPE, NODE_TYPE } from '../n8n/lib/packageUnderTest';
-import { installSignalHandlers, shutdown } from '../n8n/lib/processes';
-import { detail, report } from './scenario';
+import { shutdown } from '../n8n/lib/processes';
+import { detail, report, runScenario } from './scenario';
 
 /**
  * bulk-send-n8n: Message → Send of a text to thousands of followers through this package's node inside the real n8n
@@ -138,7 +138,6 @@ function branchOrder(): Branch[] {
 }
 
 async function main(): Promise<void> {
-	installSignalHandlers(() => process.stderr.write('\nbulk-send-n8n interrupted: stopping n8n\n'));
 	const watchdog = setTimeout(() => {
 		process.stderr.write(`bulk-send-n8n: exceeded ${WATCHDOG_MS / 60_000} minutes, stopping\n`);
 		void shutdown().finally(() => process.exit(1));
@@ -233,14 +232,4 @@ async function run(n8n: N8nInstance, emulator: Awaited<ReturnType<typeof startEm
 	});
 }
 
-main().then(
-	async () => {
-		await shutdown();
-		process.exit(0);
-	},
-	async (error: unknown) => {
-		process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-		await shutdown();
-		process.exit(1);
-	},
-);
+runScenario(main, () => process.stderr.write('\nbulk-send-n8n interrupted: stopping n8n\n'));

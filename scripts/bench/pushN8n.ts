@@ -9,9 +9,9 @@ import { CREDENTIAL_ID, CREDENTIAL_NAME, ENCODING_AES_KEY, emulatorCredential, P
 import { ensureN8n, n8nVersionFrom } from '../n8n/lib/n8nInstall';
 import { N8nInstance, type WorkflowJson } from '../n8n/lib/n8nInstance';
 import { buildAndPack, CREDENTIAL_TYPE, TRIGGER_TYPE } from '../n8n/lib/packageUnderTest';
-import { installSignalHandlers, onShutdown, shutdown } from '../n8n/lib/processes';
+import { onShutdown, shutdown } from '../n8n/lib/processes';
 import { sleep, waitFor } from '../n8n/lib/waits';
-import { detail, report } from './scenario';
+import { detail, report, runScenario } from './scenario';
 
 /**
  * push-n8n: valid safe-mode pushes per second handled by this package's trigger inside the real n8n (`n8n start`,
@@ -271,7 +271,6 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (s
 }
 
 async function main(): Promise<void> {
-	installSignalHandlers(() => process.stderr.write('\npush-n8n interrupted: stopping n8n\n'));
 	const watchdog = setTimeout(() => {
 		process.stderr.write(`push-n8n: exceeded ${WATCHDOG_MS / 60_000} minutes, stopping\n`);
 		void shutdown().finally(() => process.exit(1));
@@ -445,14 +444,4 @@ async function run(n8n: N8nInstance): Promise<void> {
 	});
 }
 
-main().then(
-	async () => {
-		await shutdown();
-		process.exit(0);
-	},
-	async (error: unknown) => {
-		process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-		await shutdown();
-		process.exit(1);
-	},
-);
+runScenario(main, () => process.stderr.write('\npush-n8n interrupted: stopping n8n\n'));

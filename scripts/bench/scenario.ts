@@ -1,4 +1,4 @@
-import { installSignalHandlers } from '../n8n/lib/processes';
+import { installSignalHandlers, shutdown } from '../n8n/lib/processes';
 
 /**
  * What every scenario script shares: it prints detail lines to stderr for the reader, and its figures as one JSON
@@ -18,13 +18,20 @@ export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; va
 	return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
 }
 
-export function runScenario(main: () => Promise<void>): void {
-	// The emulator runs in a process group of its own: Ctrl-C or an exit must stop it explicitly.
-	installSignalHandlers();
+/**
+ * Runs a scenario's `main`, then stops what it started (the emulator, n8n: each in a process group of its own) and
+ * exits 0, or 1 after printing the error. `onSignal` says what Ctrl-C or a signal interrupts.
+ */
+export function runScenario(main: () => Promise<void>, onSignal?: () => void): void {
+	installSignalHandlers(onSignal);
 	main().then(
-		() => process.exit(0),
-		(error: unknown) => {
+		async () => {
+			await shutdown();
+			process.exit(0);
+		},
+		async (error: unknown) => {
 			process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+			await shutdown();
 			process.exit(1);
 		},
 	);

@@ -159,7 +159,7 @@ describe('a WeChat retry that reaches another n8n process', () => {
 });
 
 describe('the shared copy on its own', () => {
-	const none: PushMemory = { recall: () => undefined, remember: () => [], forget: () => {} };
+	const none: PushMemory = { recall: () => undefined, remember: () => true, forget: () => {} };
 	const shared = (staticData: IDataObject, recent = new RecentlyShared(), scope = 'w/n') =>
 		sharedPushMemory(staticData, scope, none, recent);
 	const success = { status: 200, contentType: 'text/plain', body: 'success' };

@@ -112,9 +112,14 @@ export function recall(key: string, now: number): Remembered | undefined {
 	return entry && entry.expiresAt > now ? entry : undefined;
 }
 
+/** An entry's estimated memory: its overhead, and its reply and key at two bytes a character. */
+function entryBytes(reply: StoredReply, key: string): number {
+	return ENTRY_OVERHEAD_BYTES + 2 * (reply.body.length + key.length);
+}
+
 /**
- * Remembers the answer under every key given that is not remembered yet (they share one entry's reply), and returns
- * those keys. Returns undefined, remembering nothing, when that would take the store beyond `maxBytes`.
+ * Remembers the answer under every key given (they share one entry's reply). Returns false, remembering nothing,
+ * when that would take the store beyond `maxBytes`.
  */
 export function remember(
 	records: Array<{ key: string; contentDigest?: string }>,
@@ -122,26 +127,18 @@ export function remember(
 	expiresAt: number,
 	now: number,
 	maxBytes: number,
-): string[] | undefined {
+): boolean {
 	prune(now);
-	const fresh: Array<{ key: string; contentDigest?: string }> = [];
-	let adding = 0;
-	for (const record of records) {
-		if (entries.has(record.key)) continue;
-		fresh.push(record);
-		// Strings count two bytes a character.
-		adding += ENTRY_OVERHEAD_BYTES + 2 * (reply.body.length + record.key.length);
-	}
-	if (storedBytes + adding > maxBytes) return undefined;
-	const keys: string[] = [];
+	const fresh = records.filter((record) => !entries.has(record.key));
+	const adding = fresh.reduce((sum, record) => sum + entryBytes(reply, record.key), 0);
+	if (storedBytes + adding > maxBytes) return false;
 	for (const record of fresh) {
-		const bytes = ENTRY_OVERHEAD_BYTES + 2 * (reply.body.length + record.key.length);
+		const bytes = entryBytes(reply, record.key);
 		entries.set(record.key, { expiresAt, bytes, contentDigest: record.contentDigest, reply });
 		heapPush({ expiresAt, key: record.key });
 		storedBytes += bytes;
-		keys.push(record.key);
 	}
-	return keys;
+	return true;
 }
 
 /**
@@ -166,7 +163,7 @@ export interface PushMemory {
 		expiresAt: number,
 		now: number,
 		maxBytes: number,
-	): string[] | undefined;
+	): boolean;
 	/** Drops what a request remembered whose push n8n then failed to start (webhook()). */
 	forget(keys: string[]): void;
 }

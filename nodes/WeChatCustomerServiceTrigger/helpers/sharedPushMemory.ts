@@ -178,7 +178,7 @@ export function sharedPushMemory(
 			const entry = parseLine(copy.slice(at + 1, copy.indexOf('\n', at + 1)));
 			return entry && entry.expiresAt > now ? entry.remembered : undefined;
 		},
-		remember(records, reply, expiresAt, now, maxBytes): string[] | undefined {
+		remember(records, reply, expiresAt, now, maxBytes): boolean {
 			const stored = local.remember(records, reply, expiresAt, now, maxBytes);
 			const copy = readCopy(staticData[STATIC_DATA_FIELD]);
 			const again = recent.missingFrom(scope, keysOf(copy), now);

@@ -5,11 +5,9 @@
  * a token revoked while n8n runs, and, last, that nothing left loopback while n8n served all this.
  */
 import assert from 'node:assert/strict';
-import { createCipheriv, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { after, before } from 'node:test';
 
-import { messageSignature, plainSignature } from '../../../test/emulator/pushCrypto';
 import {
 	buildHandshake,
 	buildPush,
@@ -30,7 +28,7 @@ import { readGuardLog } from '../lib/loopbackGuard';
 import type { RestAnswer } from '../lib/n8nInternals';
 import { CREDENTIAL_TYPE, NODE_TYPE } from '../lib/packageUnderTest';
 import { nonLoopbackSocketsOf } from '../lib/processSockets';
-import { OFFICIAL_ACCOUNT, push, subscribeEvent, textMessage } from '../lib/pushes';
+import { OFFICIAL_ACCOUNT, paddingOracleProbes, push, subscribeEvent, textMessage } from '../lib/pushes';
 import { fetchWithTimeout, sleep } from '../lib/waits';
 import { type E2eRun, errcode, isToken } from './e2eRun';
 import { F } from './testData';
@@ -255,41 +253,9 @@ export function triggerChecks(e2e: E2eRun): void {
 			const downgraded = await post(plainQuery, buildPushXml(textMessage(F[6], 'forged by an attacker')));
 			assert.equal(downgraded.status, 401, downgraded.body);
 			// Padding oracle: someone who knows the Token signs ciphertexts of their own.
-			const aesKey = Buffer.from(`${ENCODING_AES_KEY}=`, 'base64');
-			const encryptRaw = (plaintext: Buffer) => {
-				const cipher = createCipheriv('aes-256-cbc', aesKey, aesKey.subarray(0, 16));
-				cipher.setAutoPadding(false);
-				return Buffer.concat([cipher.update(plaintext), cipher.final()]).toString('base64');
-			};
-			const framed = (body: Buffer, appId: string, padWith?: number) => {
-				const length = Buffer.alloc(4);
-				length.writeUInt32BE(body.length);
-				const frame = Buffer.concat([randomBytes(16), length, body, Buffer.from(appId)]);
-				const fill = 32 - (frame.length % 32);
-				return Buffer.concat([frame, Buffer.alloc(fill, padWith ?? fill)]);
-			};
-			const inner = Buffer.from(buildPushXml(textMessage(F[7], 'probe')));
-			const probes = {
-				'bad padding': encryptRaw(framed(inner, e2e.wechat.appId, 0)),
-				'wrong AppID': encryptRaw(framed(inner, 'wxAnotherAccount0')),
-				'invalid UTF-8': encryptRaw(framed(Buffer.from([0x3c, 0xff, 0xfe, 0x3e]), e2e.wechat.appId)),
-			};
 			const answers = new Set<string>();
-			for (const encrypt of Object.values(probes)) {
-				const timestamp = String(Math.floor(Date.now() / 1000));
-				const nonce = String(100000 + Math.floor(Math.random() * 1e6));
-				const query = {
-					signature: plainSignature(PUSH_TOKEN, timestamp, nonce),
-					timestamp,
-					nonce,
-					encrypt_type: 'aes',
-					msg_signature: messageSignature(PUSH_TOKEN, timestamp, nonce, encrypt),
-				};
-				const answer = await post(
-					query,
-					`<xml><ToUserName><![CDATA[${OFFICIAL_ACCOUNT}]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
-				);
-				answers.add(JSON.stringify(answer));
+			for (const probe of paddingOracleProbes(e2e.wechat.appId, textMessage(F[7], 'probe'))) {
+				answers.add(JSON.stringify(await post(probe.query, probe.body)));
 			}
 			assert.equal(answers.size, 1, [...answers].join(' | '));
 			const [uniform] = [...answers].map((answer) => JSON.parse(answer) as { status: number; body: string });

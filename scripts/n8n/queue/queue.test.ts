@@ -8,16 +8,15 @@
  * process (processes.ts), and run.ts checks afterwards that no process or port was left behind.
  */
 import assert from 'node:assert/strict';
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { after, before, describe } from 'node:test';
 
-import { messageSignature, plainSignature } from '../../../test/emulator/pushCrypto';
 import { buildPush, decryptReply, toXml, xmlField } from '../../../test/emulator/pushSender';
 import { ENCODING_AES_KEY, PUSH_TOKEN } from '../lib/fixtures';
 import { readGuardLog } from '../lib/loopbackGuard';
 import { installSignalHandlers, shutdown } from '../lib/processes';
-import { OFFICIAL_ACCOUNT, textMessage } from '../lib/pushes';
+import { paddingOracleProbes, textMessage } from '../lib/pushes';
 import { fetchWithTimeout, sleep, waitFor } from '../lib/waits';
 import { beijingDays, F, JPEG } from '../e2e/testData';
 import { WORKER_CONCURRENCY } from './queueCluster';
@@ -414,37 +413,9 @@ describe(`n8n ${N8N_VERSION} in queue mode: main, 2 workers, 2 webhook processes
 					const downgraded = await post(url, plainQuery, toXml(textMessage(F[6], 'forged by an attacker')));
 					assert.equal(downgraded.status, 401, `${process}: ${downgraded.body}`);
 					// Padding oracle: ciphertexts of one's own, signed with the Token; one identical answer for all.
-					const aesKey = Buffer.from(`${ENCODING_AES_KEY}=`, 'base64');
-					const encryptRaw = (plaintext: Buffer) => {
-						const cipher = createCipheriv('aes-256-cbc', aesKey, aesKey.subarray(0, 16));
-						cipher.setAutoPadding(false);
-						return Buffer.concat([cipher.update(plaintext), cipher.final()]).toString('base64');
-					};
-					const framed = (body: Buffer, appId: string, padWith?: number) => {
-						const length = Buffer.alloc(4);
-						length.writeUInt32BE(body.length);
-						const frame = Buffer.concat([randomBytes(16), length, body, Buffer.from(appId)]);
-						const fill = 32 - (frame.length % 32);
-						return Buffer.concat([frame, Buffer.alloc(fill, padWith ?? fill)]);
-					};
-					const inner = Buffer.from(toXml(textMessage(F[2], 'probe')));
 					const answers = new Set<string>();
-					for (const encrypt of [
-						encryptRaw(framed(inner, queue.wechat.appId, 0)),
-						encryptRaw(framed(inner, 'wxAnotherAccount0')),
-						encryptRaw(framed(Buffer.from([0x3c, 0xff, 0xfe, 0x3e]), queue.wechat.appId)),
-					]) {
-						const timestamp = String(Math.floor(Date.now() / 1000));
-						const nonce = String(100000 + Math.floor(Math.random() * 1e6));
-						const query = {
-							signature: plainSignature(PUSH_TOKEN, timestamp, nonce),
-							timestamp,
-							nonce,
-							encrypt_type: 'aes',
-							msg_signature: messageSignature(PUSH_TOKEN, timestamp, nonce, encrypt),
-						};
-						const body = `<xml><ToUserName><![CDATA[${OFFICIAL_ACCOUNT}]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`;
-						answers.add(JSON.stringify(await post(url, query, body)));
+					for (const probe of paddingOracleProbes(queue.wechat.appId, textMessage(F[2], 'probe'))) {
+						answers.add(JSON.stringify(await post(url, probe.query, probe.body)));
 					}
 					assert.equal(answers.size, 1, [...answers].join(' | '));
 					assert.equal((JSON.parse([...answers][0]) as Answer).body, '-40007 invalid encrypted push');

@@ -23,7 +23,7 @@ import { RecentlyShared } from '../../../nodes/WeChatCustomerServiceTrigger/help
 import { installSignalHandlers, onShutdown, run, shutdown } from '../lib/processes';
 import { ensureDebianPackages, servicesFolder, startPostgres } from './services';
 
-const none = { recall: () => undefined, remember: () => [], forget: () => {} };
+const none = { recall: () => undefined, remember: () => true, forget: () => {} };
 const success = { status: 200, contentType: 'text/plain', body: 'success' };
 const NODE_KEY = 'node:WeChat Customer Service Trigger';
 
