@@ -168,14 +168,30 @@ export function createWebhookContext(call: WebhookCall): {
  */
 export function answerAsN8nDoes(call: WebhookCall, result: IWebhookResponseData, res: StandInResponse): void {
 	if (result.noWebhookResponse === true || !result.workflowData) return;
+	// Reply From Workflow: n8n answers when the execution ends (lastNode); the test plays that part (n8nAnswers).
+	if (descriptionField(call, 'responseMode', 'onReceived') === 'lastNode') return;
 	if (call.executionFails) {
 		res.status(500).type('application/json').send('{"code":0,"message":"There was a problem executing the workflow"}');
 		return;
 	}
 	// n8n's order: the description's responseData (its default 'firstEntryJson'), then the node's webhookResponse.
-	const description = trigger.description.webhooks?.find((webhook) => webhook.name === (call.webhookName ?? 'default'));
-	const responseData = description?.responseData ?? 'firstEntryJson';
+	const responseData = descriptionField(call, 'responseData', 'firstEntryJson');
 	res.status(200).send(String(responseData || result.webhookResponse));
+}
+
+/**
+ * A field of the trigger's webhook description as n8n 2.x resolves it for static parameters: by the resolver the
+ * description declares for it (its expression is the editor's and n8n 1.x's copy of the same rule), else as written.
+ */
+export function descriptionField(call: WebhookCall, field: string, fallback: unknown): unknown {
+	const description = trigger.description.webhooks?.find((webhook) => webhook.name === (call.webhookName ?? 'default'));
+	if (!description) return fallback;
+	const resolvers = (description as unknown as Record<symbol, Record<string, { resolve: (p: unknown) => unknown }>>)[
+		Symbol.for('n8n.webhookDescriptionResolvers')
+	];
+	const resolver = resolvers?.[field];
+	const value = resolver ? resolver.resolve({ ...DEFAULT_PARAMETERS, ...call.parameters }) : description[field];
+	return value ?? fallback;
 }
 
 export const trigger = new WeChatCustomerServiceTrigger();
