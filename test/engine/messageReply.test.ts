@@ -241,9 +241,9 @@ describe('bad input: a clear error per item, before any request', () => {
 			/Message → Send, a customer-service message \(客服消息\)/,
 		],
 		[
-			'empty media id',
-			{ replyType: 'image', mediaSource: 'mediaId', mediaId: '' },
-			undefined,
+			'empty media id (mapped from a push without one)',
+			{ replyType: 'image', mediaSource: 'mediaId', mediaId: '={{ $json.MediaId }}' },
+			push(),
 			'Media ID is empty',
 			/media_id WeChat returned when a image file was uploaded/,
 		],
@@ -289,7 +289,7 @@ describe('bad input: a clear error per item, before any request', () => {
 			'No binary data in property "photo"',
 			/has no binary data/,
 		],
-		['an unknown reply type', { replyType: 'news' }, undefined, '"news" is not a reply type', /text, image, voice, transferToCustomerService/],
+		['an unknown reply type', { replyType: 'news', content: 'Hi' }, undefined, '"news" is not a reply type', /text, image, voice, transferToCustomerService/],
 	];
 	for (const [what, parameters, item, message, description] of cases) {
 		test(what, async () => {
@@ -300,6 +300,18 @@ describe('bad input: a clear error per item, before any request', () => {
 			assert.deepEqual(emulator.requests, []);
 		});
 	}
+});
+
+test('an empty literal Text or Media ID: n8n itself refuses to start, the fields being required where shown', async () => {
+	await assert.rejects(reply({ replyType: 'text', content: '' }), { name: 'WorkflowHasIssuesError', message: /Parameter "Text" is required/ });
+	await assert.rejects(reply({ replyType: 'voice', mediaSource: 'mediaId', mediaId: '' }), {
+		name: 'WorkflowHasIssuesError',
+		message: /Parameter "Media ID" is required/,
+	});
+	// Not required where hidden: a transfer with a Text left over from an earlier choice runs.
+	const transfer = await reply({ replyType: 'transferToCustomerService', content: '' });
+	assert.equal(transfer.error, undefined);
+	assert.deepEqual(emulator.requests, []);
 });
 
 describe('continueOnFail', () => {

@@ -6,9 +6,10 @@ import { NodeHelpers, type INode, type INodeParameters } from 'n8n-workflow';
 import { WeChatCustomerService } from '../../nodes/WeChatCustomerService/WeChatCustomerService.node.ts';
 
 /**
- * Which fields n8n shows for Message → Send and Message → Reply, which share Text and Media ID. n8n decides with every
- * missing parameter at its default (Send sees replyType "text", Reply sees msgType "text"), which a display rule can
- * easily get wrong; this asks n8n's own function, as the editor and the engine do.
+ * Which fields n8n shows for Message → Send and Message → Reply, which share Text and Media ID, asked of n8n's own
+ * functions in both ways n8n reads display rules: getNodeParameters (what is stored and what the engine uses) reads
+ * every missing parameter at its default, so Send sees replyType "text" and Reply sees msgType "text"; the editor
+ * then checks each field against the stored parameters, where those are absent. Both must agree.
  */
 const description = new WeChatCustomerService().description;
 
@@ -23,8 +24,14 @@ function shown(parameters: INodeParameters): string[] {
 		position: [0, 0],
 		parameters,
 	};
-	const values = NodeHelpers.getNodeParameters(description.properties, parameters, true, false, node, description) ?? {};
-	return Object.keys(values).filter((name) => MEDIA_AND_TEXT.includes(name));
+	const stored = NodeHelpers.getNodeParameters(description.properties, parameters, true, false, node, description) ?? {};
+	const kept = Object.keys(stored).filter((name) => MEDIA_AND_TEXT.includes(name));
+	const inEditor = description.properties
+		.filter((property) => MEDIA_AND_TEXT.includes(property.name))
+		.filter((property) => NodeHelpers.displayParameter(stored, property, node, description))
+		.map((property) => property.name);
+	assert.deepEqual([...new Set(inEditor)].sort(), [...kept].sort(), 'the editor shows what n8n keeps');
+	return kept;
 }
 
 const send = (parameters: INodeParameters) => shown({ resource: 'message', operation: 'send', ...parameters });
