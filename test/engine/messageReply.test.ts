@@ -223,6 +223,23 @@ describe('from binary data: uploaded as temporary media, as Message → Send doe
 	});
 });
 
+test('a media_id of the wrong shape from the upload (a proxy rewriting answers): refused, as the trigger would', async () => {
+	emulator.injectFault({
+		path: UPLOAD,
+		kind: 'http',
+		status: 200,
+		body: JSON.stringify({ type: 'image', media_id: 'not <a> media id', created_at: 1764590000 }),
+	});
+	const result = await reply(
+		{ replyType: 'image' },
+		{ items: [{ ...push(), binary: { data: { data: png, fileName: 'a.png', mimeType: 'image/png' } } }] },
+	);
+	assert.deepEqual(result.items, []);
+	assert.equal(result.error?.message, 'The reply cannot be sent: Image.MediaId is not a WeChat media_id');
+	assert.match(String(result.error?.description), /answer to the upload/);
+	assert.equal(emulator.apiCalls(UPLOAD).length, 1);
+});
+
 describe('bad input: a clear error per item, before any request', () => {
 	const cases: Array<[string, INodeParameters, TestItem | undefined, string, RegExp]> = [
 		[

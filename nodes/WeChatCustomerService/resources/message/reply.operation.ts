@@ -159,7 +159,11 @@ export const option: INodePropertyOptions = {
 			// The trigger checks it again; a reply that fails here would reach the user as "该公众号暂时无法提供服务".
 			const checked = readPassiveReply(input.reply);
 			if (!checked.ok) {
-				fail(context, `The reply cannot be sent: ${checked.reason}`, 'Check the reply parameters.');
+				fail(
+					context,
+					`The reply cannot be sent: ${checked.reason}`,
+					'Every typed value was checked, so this came from WeChat\'s answer to the upload: check that the credential\'s API base URL points at WeChat (or a proxy that passes its answers through unchanged).',
+				);
 			}
 			const output: IDataObject = { replyType: input.replyType, [PASSIVE_REPLY_FIELD]: checked.reply as unknown as IDataObject };
 			return input.uploaded ? { ...output, ...input.uploaded } : output;
