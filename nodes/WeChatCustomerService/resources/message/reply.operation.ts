@@ -175,7 +175,7 @@ export const option: INodePropertyOptions = {
 export const typeFields: INodeProperties[] = [
 	{
 		displayName:
-			'WeChat gets the first item of the last node that runs: make Reply the last node of its branch. WeChat waits 5 seconds at most; when the workflow is later, the trigger answers its fallback. A passive reply costs none of the customer-service message quota.',
+			'WeChat gets the first item of the last node that runs: make Reply the last node of its branch. WeChat waits 5 seconds at most; when the workflow takes longer, the trigger answers its fallback instead. A passive reply costs none of the customer-service message quota.',
 		name: 'replyNotice',
 		type: 'notice',
 		default: '',
@@ -195,7 +195,7 @@ export const typeFields: INodeProperties[] = [
 				name: 'Transfer to Customer Service',
 				value: 'transferToCustomerService',
 				description:
-					'Hand the user to a human agent (转发到客服, transfer_customer_service), to the agent below or, if empty, to whom WeChat chooses',
+					'Hand the user to a human agent (转发到客服, transfer_customer_service): the one named in Options → Agent, or whom WeChat chooses',
 			},
 			{ name: 'Voice', value: 'voice', description: 'A voice clip (语音消息) by media_id, or uploaded from binary data' },
 		],
