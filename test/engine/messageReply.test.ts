@@ -116,15 +116,15 @@ describe('each reply type: the item says what WeChat will be answered, and nothi
 	test('transfer to a chosen agent, typed By Account or mapped (the agent who served the user last)', async () => {
 		const typed = await reply({
 			replyType: 'transferToCustomerService',
-			transferOptions: { kfAccount: { __rl: true, mode: 'id', value: KF } },
+			kfAccount: { __rl: true, mode: 'id', value: KF },
 		});
 		const mapped = await reply(
-			{ replyType: 'transferToCustomerService', transferOptions: { kfAccount: { __rl: true, mode: 'id', value: '={{ $json.kf_account }}' } } },
+			{ replyType: 'transferToCustomerService', kfAccount: { __rl: true, mode: 'id', value: '={{ $json.kf_account }}' } },
 			{ items: [push(undefined, { kf_account: 'kf3001@gh_service' })] },
 		);
 		const empty = await reply({
 			replyType: 'transferToCustomerService',
-			transferOptions: { kfAccount: { __rl: true, mode: 'list', value: '' } },
+			kfAccount: { __rl: true, mode: 'list', value: '' },
 		});
 		assert.deepEqual(
 			[typed, mapped, empty].map((result) => result.items[0]?.json),
@@ -148,7 +148,7 @@ describe('each reply type: the item says what WeChat will be answered, and nothi
 			reply({ replyType: 'text', content: 'Hi' }),
 			reply({ replyType: 'image', mediaSource: 'mediaId', mediaId: MEDIA_ID }),
 			reply({ replyType: 'voice', mediaSource: 'mediaId', mediaId: MEDIA_ID }),
-			reply({ replyType: 'transferToCustomerService', transferOptions: { kfAccount: { __rl: true, mode: 'id', value: KF } } }),
+			reply({ replyType: 'transferToCustomerService', kfAccount: { __rl: true, mode: 'id', value: KF } }),
 		]);
 		for (const result of results) {
 			const passiveReply = result.items[0].json.passiveReply;
@@ -279,8 +279,8 @@ describe('bad input: a clear error per item, before any request', () => {
 			/up to 128 letters/,
 		],
 		[
-			'a customer-service account without @',
-			{ replyType: 'transferToCustomerService', transferOptions: { kfAccount: { __rl: true, mode: 'id', value: 'kf2001' } } },
+			'a customer-service account without @, mapped (a typed one n8n itself refuses by the picker\'s rule)',
+			{ replyType: 'transferToCustomerService', kfAccount: { __rl: true, mode: 'id', value: '={{ "kf2001" }}' } },
 			undefined,
 			'"kf2001" is not a valid customer-service account',
 			/prefix@WeChatID/,
@@ -421,7 +421,7 @@ describe('expression evaluations per item (see perItemCost.test.ts)', () => {
 		assert.equal(evaluations.length, 3 * 5, evaluations.join(' | '));
 	});
 
-	test('Session → Close with a mapped agent: the agent property shared with Reply costs nothing more', async () => {
+	test("Session → Close with a mapped agent: Reply's Agent, a property of the same name, costs two evaluations more", async () => {
 		const openids = ['o_cost_1', 'o_cost_2', 'o_cost_3'];
 		await harness().runNode({
 			parameters: {
@@ -433,8 +433,9 @@ describe('expression evaluations per item (see perItemCost.test.ts)', () => {
 			items: openids.map(() => ({ json: { kf: KF } })),
 			continueOnFail: true,
 		});
-		// Three properties are named kfAccount (Account's picker, Account → Create's text, this one): n8n's engine
-		// evaluates each twice per item, the node reads it once.
-		assert.equal(evaluations.length, 7 * openids.length, evaluations.join(' | '));
+		// Four properties are named kfAccount (Account's picker, Account → Create's text, Session's picker, Reply's
+		// Agent): n8n's engine evaluates each that applies twice per item, the node reads it once. Reply's Agent keeps
+		// the name CONTRACT gives it, at two evaluations per item for Account and Session operations that map theirs.
+		assert.equal(evaluations.length, 9 * openids.length, evaluations.join(' | '));
 	});
 });

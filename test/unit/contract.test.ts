@@ -92,7 +92,7 @@ describe('the WeChat Customer Service node keeps the contract', () => {
 				'additionalFields',
 			],
 		],
-		['message', 'reply', ['replyType', 'content', 'mediaSource', 'mediaId', 'binaryPropertyName', 'transferOptions']],
+		['message', 'reply', ['replyType', 'content', 'mediaSource', 'mediaId', 'binaryPropertyName', 'kfAccount']],
 		['message', 'typing', ['openId', 'command']],
 		['message', 'getMedia', ['mediaId', 'binaryPropertyName']],
 		['session', 'create', ['kfAccount', 'openId']],
@@ -156,7 +156,7 @@ describe('the WeChat Customer Service node keeps the contract', () => {
 
 	test('pickers of existing accounts are resource locators with list and id modes; send-as sits in additionalFields', () => {
 		const locators = description.properties.filter((p) => p.name === 'kfAccount' && p.type === 'resourceLocator');
-		assert.equal(locators.length, 2, "one picker for Account, one for Session");
+		assert.equal(locators.length, 3, 'one picker each for Account, Session and the agent of Message → Reply');
 		for (const locator of locators) {
 			assert.deepEqual(
 				locator.modes?.map((mode) => mode.name),
@@ -177,10 +177,12 @@ describe('the WeChat Customer Service node keeps the contract', () => {
 			['image', 'text', 'transferToCustomerService', 'voice'],
 		);
 		assert.equal(replyType?.default, 'text');
-		const transferOptions = description.properties.find((p) => p.name === 'transferOptions');
-		assert.deepEqual(transferOptions?.displayOptions?.show?.replyType, ['transferToCustomerService']);
-		const agent = (transferOptions?.options as INodeProperties[] | undefined)?.find((o) => o.name === 'kfAccount');
+		const agent = description.properties.find(
+			(p) => p.name === 'kfAccount' && p.displayOptions?.show?.operation?.includes('reply'),
+		);
+		assert.deepEqual(agent?.displayOptions?.show?.replyType, ['transferToCustomerService']);
 		assert.equal(agent?.type, 'resourceLocator');
+		assert.equal(agent?.required, false);
 		const replySources = description.properties.filter(
 			(p) => p.name === 'mediaSource' && p.displayOptions?.show?.operation?.includes('reply'),
 		);

@@ -13,7 +13,7 @@ import { WeChatCustomerService } from '../../nodes/WeChatCustomerService/WeChatC
  */
 const description = new WeChatCustomerService().description;
 
-const MEDIA_AND_TEXT = ['content', 'mediaSource', 'binaryPropertyName', 'mediaId', 'transferOptions', 'msgType', 'replyType'];
+const MEDIA_AND_TEXT = ['content', 'mediaSource', 'binaryPropertyName', 'mediaId', 'kfAccount', 'msgType', 'replyType'];
 
 function shown(parameters: INodeParameters): string[] {
 	const node: INode = {
@@ -59,8 +59,8 @@ describe('Message → Reply', () => {
 		assert.deepEqual(reply({ replyType: 'image' }), ['replyType', 'mediaSource', 'binaryPropertyName']));
 	test('voice by media_id', () =>
 		assert.deepEqual(reply({ replyType: 'voice', mediaSource: 'mediaId' }), ['replyType', 'mediaSource', 'mediaId']));
-	test('transfer: the options with the agent, nothing else', () =>
-		assert.deepEqual(reply({ replyType: 'transferToCustomerService' }), ['replyType', 'transferOptions']));
+	test('transfer: the agent, nothing else', () =>
+		assert.deepEqual(reply({ replyType: 'transferToCustomerService' }), ['replyType', 'kfAccount']));
 });
 
 test('Get Media keeps its own Media ID and binary field', () =>

@@ -110,7 +110,7 @@ async function mediaIdFor(context: IExecuteSingleFunctions, type: 'image' | 'voi
 }
 
 function transferReply(context: IExecuteSingleFunctions): PassiveReply {
-	const raw = context.getNodeParameter('transferOptions.kfAccount', '') as unknown;
+	const raw = context.getNodeParameter('kfAccount', '') as unknown;
 	// A resource locator's value, whichever mode it was picked in.
 	const value = typeof raw === 'object' && raw !== null ? (raw as IDataObject).value : raw;
 	if (String(value ?? '').trim() === '') return { MsgType: 'transfer_customer_service' };
@@ -228,26 +228,16 @@ export const mediaFields: INodeProperties[] = [
 ];
 
 /**
- * The agent of a transfer sits in a collection of its own name: a top-level `kfAccount` for Reply would be one more
- * property of that name, evaluated for every item of every Session and Account operation that maps its account, and
- * it could not share Session's picker (required there, optional here; and n8n's display rules, see
- * textAndMediaFields.ts, cannot tell Session's operations from Reply's text).
+ * The agent of a transfer: `kfAccount`, the name CONTRACT fixes and Session's operations use too. n8n evaluates a
+ * mapped value once for every property of a name, so an Account or Session operation that maps its account pays one
+ * evaluation more per item for this property (test/engine/perItemCost.test.ts); Send's bulk path does not.
  */
 export const fields: INodeProperties[] = [
-	{
-		displayName: 'Options',
-		name: 'transferOptions',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
+	kfAccountLocator({
+		displayName: 'Agent',
+		required: false,
 		displayOptions: { show: { resource: ['message'], operation: ['reply'], replyType: ['transferToCustomerService'] } },
-		options: [
-			kfAccountLocator({
-				displayName: 'Agent',
-				required: false,
-				description:
-					'The customer-service account (客服账号) to hand the user to, e.g. the agent who served them last ({{ $json.kf_account }} from Session → Get). Without it WeChat chooses; a named agent who cannot take the user keeps the user waiting for that agent.',
-			}),
-		],
-	},
+		description:
+			'The customer-service account (客服账号) to hand the user to, e.g. the agent who served them last ({{ $json.kf_account }} from Session → Get). Empty lets WeChat choose; a named agent who cannot take the user keeps the user waiting for that agent.',
+	}),
 ];
