@@ -112,6 +112,31 @@ describe('push crypto', () => {
 		});
 	});
 
+	test('the reused decipher: every push decrypts the same whatever was decrypted before it', () => {
+		const pushes = ['<xml><A>1</A></xml>', 'y'.repeat(100), '', '好'.repeat(40)].map((message) => ({
+			message,
+			current: wechat.encryptMessage(message, AES_KEY, APP_ID),
+			previous: wechat.encryptMessage(message, OLD_AES_KEY, APP_ID),
+		}));
+		const garbage = randomBytes(96).toString('base64');
+		for (let round = 0; round < 3; round++) {
+			for (const push of pushes) {
+				// Before each genuine push: a failed one (random ciphertext), and one that only the other key opens.
+				assert.equal(decryptPush(garbage, [AES_KEY, OLD_AES_KEY], APP_ID).ok, false);
+				assert.deepEqual(decryptPush(push.previous, [AES_KEY, OLD_AES_KEY], APP_ID), {
+					ok: true,
+					message: push.message,
+					encodingAESKey: OLD_AES_KEY,
+				});
+				assert.deepEqual(decryptPush(push.current, [AES_KEY, OLD_AES_KEY], APP_ID), {
+					ok: true,
+					message: push.message,
+					encodingAESKey: AES_KEY,
+				});
+			}
+		}
+	});
+
 	test('wrong key, wrong AppID, tampering, bad padding, bad length, bad base64, invalid UTF-8', () => {
 		const encrypted = wechat.encryptMessage('<xml><A>1</A></xml>', AES_KEY, APP_ID);
 		const code = (value: string, keys = [AES_KEY]) => {
