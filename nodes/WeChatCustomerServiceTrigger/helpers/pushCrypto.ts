@@ -49,9 +49,9 @@ function decodeStrictBase64(value: string): Buffer | undefined {
 	// Unsafe (not zero-filled) is fine: the decoding writes every byte after the first block, decryptCbc the first
 	// block, and the bytes beyond what was decoded are cut off.
 	const input = Buffer.allocUnsafe(AES_BLOCK + (value.length / 4) * 3);
-	const decoded = input.write(value, AES_BLOCK, 'base64');
-	if (input.toString('base64', AES_BLOCK, AES_BLOCK + decoded) !== value) return undefined;
-	return input.subarray(0, AES_BLOCK + decoded);
+	const decodedBytes = input.write(value, AES_BLOCK, 'base64');
+	if (input.toString('base64', AES_BLOCK, AES_BLOCK + decodedBytes) !== value) return undefined;
+	return input.subarray(0, AES_BLOCK + decodedBytes);
 }
 
 interface KeyMaterial {
