@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 
 import {
@@ -37,6 +37,28 @@ describe('signatures', () => {
 		assert.ok(!signaturesEqual(good, `${good}0`));
 		assert.ok(!signaturesEqual(good, good.toUpperCase()));
 		assert.ok(!signaturesEqual(good, ''));
+		// Same length, one character off: the first, the last, and a non-ASCII one of the same UTF-16 length.
+		const flip = (text: string, at: number, to: string) => `${text.slice(0, at)}${to}${text.slice(at + 1)}`;
+		assert.ok(!signaturesEqual(good, flip(good, 0, good[0] === '0' ? '1' : '0')));
+		assert.ok(!signaturesEqual(good, flip(good, 39, good[39] === '0' ? '1' : '0')));
+		assert.ok(!signaturesEqual(good, flip(good, 20, 'é')));
+	});
+
+	test('the parts are sorted as Array#sort sorts them (UTF-16 code units): prefixes, case, digits, non-ASCII', () => {
+		const cases = [
+			['ab', 'a', 'abc', ''],
+			['Token', 'token', '1714036504', '1514711492'],
+			['10', '9', '100', '09'],
+			['é', 'e', 'z', '\u{1F600}'],
+			['b', 'b', 'a', 'b'],
+		];
+		for (const parts of cases) {
+			const expected = createHash('sha1').update([...parts].sort().join('')).digest('hex');
+			assert.equal(sha1OfSorted(parts), expected, parts.join(' | '));
+		}
+		const parts = ['x', 'a'];
+		sha1OfSorted(parts);
+		assert.deepEqual(parts, ['x', 'a'], 'the caller\'s list is left as it was');
 	});
 
 	test('timestamp window is symmetric; 0 switches it off; non-digits never pass', () => {
@@ -88,6 +110,31 @@ describe('push crypto', () => {
 			message: '<xml/>',
 			encodingAESKey: OLD_AES_KEY,
 		});
+	});
+
+	test('the reused decipher: every push decrypts the same whatever was decrypted before it', () => {
+		const pushes = ['<xml><A>1</A></xml>', 'y'.repeat(100), '', '好'.repeat(40)].map((message) => ({
+			message,
+			current: wechat.encryptMessage(message, AES_KEY, APP_ID),
+			previous: wechat.encryptMessage(message, OLD_AES_KEY, APP_ID),
+		}));
+		const garbage = randomBytes(96).toString('base64');
+		for (let round = 0; round < 3; round++) {
+			for (const push of pushes) {
+				// Before each genuine push: a failed one (random ciphertext), and one that only the other key opens.
+				assert.equal(decryptPush(garbage, [AES_KEY, OLD_AES_KEY], APP_ID).ok, false);
+				assert.deepEqual(decryptPush(push.previous, [AES_KEY, OLD_AES_KEY], APP_ID), {
+					ok: true,
+					message: push.message,
+					encodingAESKey: OLD_AES_KEY,
+				});
+				assert.deepEqual(decryptPush(push.current, [AES_KEY, OLD_AES_KEY], APP_ID), {
+					ok: true,
+					message: push.message,
+					encodingAESKey: AES_KEY,
+				});
+			}
+		}
 	});
 
 	test('wrong key, wrong AppID, tampering, bad padding, bad length, bad base64, invalid UTF-8', () => {

@@ -107,6 +107,14 @@ describe('strict XML parser', () => {
 		});
 	}
 
+	test('lone surrogates are refused, surrogate pairs (emoji) kept', () => {
+		for (const text of ['\ud83d', '\ude00', 'a\ude00\ud83d', '\ud83da']) {
+			assert.throws(() => parseXml(`<xml><A><![CDATA[${text}]]></A></xml>`), /lone surrogate/, JSON.stringify(text));
+		}
+		assert.throws(() => parseXml('<xml><A>1</A></xml>\ud83d'), /lone surrogate/);
+		assert.deepEqual(plain(parseXml('<xml><A><![CDATA[\ud83d\ude00 好]]></A></xml>')), { xml: { A: '\ud83d\ude00 好' } });
+	});
+
 	test('rejects documents beyond the limits (size, depth, element count)', () => {
 		const limits = { maxLength: 100, maxDepth: 3, maxElements: 5 };
 		assert.throws(() => parseXml(`<xml><A>${'x'.repeat(200)}</A></xml>`, limits), /too large/);

@@ -116,7 +116,9 @@ function toPlainObject(fields: PushFields, leaveOut?: string): IDataObject {
 	const plain: IDataObject = {};
 	for (const key of Object.keys(fields)) {
 		if (key === '__proto__' || key === leaveOut) continue;
-		plain[key] = toPlain(fields[key]);
+		const value = fields[key];
+		// Most fields are text: no call for them.
+		plain[key] = typeof value === 'string' ? value : toPlain(value);
 	}
 	return plain;
 }

@@ -35,19 +35,29 @@ export function aesKeyFromEncodingAESKey(encodingAESKey: string): Buffer | undef
 	return key.length === 32 ? key : undefined;
 }
 
-// Node's base64 decoder skips characters it does not know and accepts the URL-safe alphabet; only a value that
-// encodes back to exactly itself is taken, so a truncated or altered `Encrypt` is never decoded into something else.
-// The round trip costs less than a regular expression over the same characters, and the decoding is needed anyway.
+/** AES's block: the decipher's input starts with one block of the IV (see decryptCbc). */
+const AES_BLOCK = 16;
+
+/**
+ * `Encrypt` decoded, after one free AES block that decryptCbc fills: the decipher's whole input, with no copy.
+ * Node's base64 decoder skips characters it does not know and accepts the URL-safe alphabet; only a value that
+ * encodes back to exactly itself is taken, so a truncated or altered `Encrypt` is never decoded into something else.
+ * The round trip costs less than a regular expression over the same characters, and the decoding is needed anyway.
+ */
 function decodeStrictBase64(value: string): Buffer | undefined {
 	if (value.length === 0 || value.length % 4 !== 0) return undefined;
-	const decoded = Buffer.from(value, 'base64');
-	return decoded.toString('base64') === value ? decoded : undefined;
+	// Unsafe (not zero-filled) is fine: the decoding writes every byte after the first block, decryptCbc the first
+	// block, and the bytes beyond what was decoded are cut off.
+	const input = Buffer.allocUnsafe(AES_BLOCK + (value.length / 4) * 3);
+	const decodedBytes = input.write(value, AES_BLOCK, 'base64');
+	if (input.toString('base64', AES_BLOCK, AES_BLOCK + decodedBytes) !== value) return undefined;
+	return input.subarray(0, AES_BLOCK + decodedBytes);
 }
 
 interface KeyMaterial {
 	iv: Buffer;
-	/** AES-256-ECB without padding: the bare block cipher, reused for every push (see decryptCbc). */
-	blockDecipher: Decipher;
+	/** AES-256-CBC without padding, reused for every push (see decryptCbc). */
+	decipher: Decipher;
 }
 
 const keyMaterials = new Map<string, KeyMaterial | undefined>();
@@ -59,9 +69,10 @@ function keyMaterialOf(encodingAESKey: string): KeyMaterial | undefined {
 	const key = aesKeyFromEncodingAESKey(encodingAESKey);
 	let material: KeyMaterial | undefined;
 	if (key) {
-		const blockDecipher = createDecipheriv('aes-256-ecb', key, null);
-		blockDecipher.setAutoPadding(false);
-		material = { iv: key.subarray(0, 16), blockDecipher };
+		const iv = key.subarray(0, AES_BLOCK);
+		const decipher = createDecipheriv('aes-256-cbc', key, iv);
+		decipher.setAutoPadding(false);
+		material = { iv, decipher };
 	}
 	if (keyMaterials.size >= MAX_CACHED_KEYS) keyMaterials.clear();
 	keyMaterials.set(encodingAESKey, material);
@@ -69,16 +80,18 @@ function keyMaterialOf(encodingAESKey: string): KeyMaterial | undefined {
 }
 
 /**
- * AES-256-CBC decryption on a reusable ECB decipher. CBC's plaintext block i is D(Cᵢ) XOR Cᵢ₋₁ (C₋₁ = IV), and ECB
- * without padding returns D(Cᵢ) for every whole block and keeps no state between calls, so one decipher serves every
- * push. Setting up a new CBC decipher for each push cost more than the decryption itself.
+ * AES-256-CBC decryption of `input` after its first block, on one decipher for every push: setting up a decipher for
+ * each push cost more than the decryption itself. CBC's plaintext block i is D(Cᵢ) XOR Cᵢ₋₁, and a decipher carries
+ * the last ciphertext block it saw over to its next input. So the input starts with one block of the IV: whatever
+ * came before, that block's own output is thrown away, and the push's first block is then decrypted against the IV,
+ * as if the decipher were new. Without padding, and with every input a whole number of blocks (decryptPush checks
+ * the length first), the decipher returns all of its input and holds nothing back for the next push.
  */
-function decryptCbc(ciphertext: Buffer, material: KeyMaterial): Buffer {
-	const plaintext = material.blockDecipher.update(ciphertext);
-	if (plaintext.length !== ciphertext.length) throw new RangeError('the block cipher held data back');
-	for (let i = 0; i < 16; i++) plaintext[i] ^= material.iv[i];
-	for (let i = 16; i < plaintext.length; i++) plaintext[i] ^= ciphertext[i - 16];
-	return plaintext;
+function decryptCbc(input: Buffer, material: KeyMaterial): Buffer {
+	material.iv.copy(input, 0);
+	const output = material.decipher.update(input);
+	if (output.length !== input.length) throw new RangeError('the block cipher held data back');
+	return output.subarray(AES_BLOCK);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -100,8 +113,8 @@ type KeyAttempt =
  * becomes a padding oracle for anyone who knows the Token. Only a message that passed all three — one produced with
  * the key — goes on to the UTF-8 check.
  */
-function decryptWithKey(ciphertext: Buffer, material: KeyMaterial, appId: string): KeyAttempt {
-	const padded = decryptCbc(ciphertext, material);
+function decryptWithKey(input: Buffer, material: KeyMaterial, appId: string): KeyAttempt {
+	const padded = decryptCbc(input, material);
 	const pad = padded[padded.length - 1];
 	// The ciphertext is a non-empty multiple of 32 bytes, so the last 32 bytes always exist.
 	let padMismatch = pad < 1 || pad > PAD_BLOCK ? 1 : 0;
@@ -140,11 +153,12 @@ export type DecryptResult =
  * (receivePush.ts), whichever step failed.
  */
 export function decryptPush(encrypt: string, encodingAESKeys: string[], appId: string): DecryptResult {
-	const ciphertext = decodeStrictBase64(encrypt);
-	if (ciphertext === undefined) {
+	const input = decodeStrictBase64(encrypt);
+	if (input === undefined) {
 		return { ok: false, code: CRYPTO_ERROR.base64, reason: 'Encrypt is not valid base64' };
 	}
-	if (ciphertext.length === 0 || ciphertext.length % PAD_BLOCK !== 0) {
+	const ciphertextLength = input.length - AES_BLOCK;
+	if (ciphertextLength === 0 || ciphertextLength % PAD_BLOCK !== 0) {
 		return { ok: false, code: CRYPTO_ERROR.buffer, reason: 'ciphertext has an invalid length' };
 	}
 	let sawAppIdMismatch = false;
@@ -152,7 +166,7 @@ export function decryptPush(encrypt: string, encodingAESKeys: string[], appId: s
 	for (const encodingAESKey of encodingAESKeys) {
 		const material = keyMaterialOf(encodingAESKey);
 		if (!material) continue;
-		const attempt = decryptWithKey(ciphertext, material, appId);
+		const attempt = decryptWithKey(input, material, appId);
 		if (attempt.ok) return { ok: true, message: attempt.message, encodingAESKey };
 		if (attempt.failure === 'appId') sawAppIdMismatch = true;
 		if (attempt.failure === 'utf8') sawInvalidText = true;

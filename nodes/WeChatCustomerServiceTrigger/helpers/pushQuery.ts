@@ -29,14 +29,19 @@ export type QueryResult = { ok: true; query: PushQuery } | { ok: false; reason: 
 export function readPushQuery(raw: IDataObject): QueryResult {
 	const query: PushQuery = {};
 	for (const name of Object.keys(raw)) {
-		const lower = name.toLowerCase();
-		if (!KNOWN_NAMES.has(lower)) continue;
-		if (name !== lower) return { ok: false, reason: `query parameter ${lower} must be spelled in lower case` };
-		const value = raw[name];
+		// WeChat's own names are looked up as they are; only another name is lower-cased, to catch a known one in
+		// other letter case (which is refused) without lower-casing every name of every push.
+		if (!KNOWN_NAMES.has(name)) {
+			const lower = name.toLowerCase();
+			if (!KNOWN_NAMES.has(lower)) continue;
+			return { ok: false, reason: `query parameter ${lower} must be spelled in lower case` };
+		}
+		const known = name as PushQueryName;
+		const value = raw[known];
 		if (value === undefined) continue;
-		if (typeof value !== 'string') return { ok: false, reason: `query parameter ${lower} is repeated or not text` };
-		if (value.length > MAX_VALUE_LENGTH) return { ok: false, reason: `query parameter ${lower} is too long` };
-		query[lower as PushQueryName] = value;
+		if (typeof value !== 'string') return { ok: false, reason: `query parameter ${known} is repeated or not text` };
+		if (value.length > MAX_VALUE_LENGTH) return { ok: false, reason: `query parameter ${known} is too long` };
+		query[known] = value;
 	}
 	return { ok: true, query };
 }

@@ -192,22 +192,12 @@ export function receivePush(
 	// Entries outlive the accepted window of both times, so nothing accepted can be replayed (§5).
 	const windowEnd = (Math.max(Number(timestamp), Number(createTime)) + settings.maxTimestampAge + 1) * 1000;
 	const expiresAt = Math.max(now + MIN_RETENTION_MS, settings.maxTimestampAge === 0 ? 0 : windowEnd);
-	const records: Array<{ key: string; contentDigest?: string }> = [{ key: requestKey, contentDigest: digest }];
-	const finish = (outcome: PushOutcome): PushOutcome => {
-		const reply = { status: outcome.status, contentType: outcome.contentType, body: outcome.body };
-		const stored = memory.remember(records, reply, expiresAt, now, settings.memoryBytes);
-		// Every record of a push that starts an execution is new (a known one would have answered it above).
-		const started = outcome.item ? { ...outcome, rememberedKeys: records.map((record) => record.key) } : outcome;
-		if (stored) return started;
-		return {
-			...started,
-			logLine:
-				'accepted without replay protection or de-duplication: the push memory is full (a retry of this push may run again)',
-		};
-	};
+	const records: MemoryRecord[] = [{ key: requestKey, contentDigest: digest }];
+	const finish = (outcome: PushOutcome) =>
+		remembered(outcome, records, expiresAt, now, settings.memoryBytes, memory);
 
 	if (!matchesEvents(fields, settings.events)) {
-		return finish({ ...acknowledge(SUCCESS_REPLY, 'text/plain'), note: 'filtered' });
+		return finish({ status: 200, contentType: 'text/plain', body: SUCCESS_REPLY, note: 'filtered' });
 	}
 	if (settings.deduplicate) {
 		const identityKey = identity.key();
@@ -216,7 +206,7 @@ export function receivePush(
 		records.push({ key: identityKey });
 	}
 	if (settings.reply === 'success') {
-		return finish({ ...acknowledge(SUCCESS_REPLY, 'text/plain'), item: pushToItem(fields) });
+		return finish({ status: 200, contentType: 'text/plain', body: SUCCESS_REPLY, item: pushToItem(fields) });
 	}
 	const target: ReplyTarget = {
 		address: { ToUserName: textField(fields, 'ToUserName') ?? '', FromUserName: textField(fields, 'FromUserName') ?? '' },
@@ -235,6 +225,33 @@ export function receivePush(
 			if (answer.status < 300) memory.remember(records, answer, expiresAt, at, settings.memoryBytes);
 		},
 	};
+}
+
+type MemoryRecord = { key: string; contentDigest?: string };
+
+/**
+ * Remembers a push's answer under every key of its request (the replay guard, and with Ignore Retried Pushes its
+ * identity) and completes the outcome: the keys of a push that starts an execution, and the log line when the memory
+ * was full. `outcome` is the caller's own new object and is completed in place: copying it once for each property
+ * added cost more than everything else the trigger adds to a push.
+ */
+function remembered(
+	outcome: PushOutcome,
+	records: MemoryRecord[],
+	expiresAt: number,
+	now: number,
+	maxBytes: number,
+	memory: PushMemory,
+): PushOutcome {
+	const reply = { status: outcome.status, contentType: outcome.contentType, body: outcome.body };
+	const stored = memory.remember(records, reply, expiresAt, now, maxBytes);
+	// Every record of a push that starts an execution is new (a known one would have answered it above).
+	if (outcome.item) outcome.rememberedKeys = records.map((record) => record.key);
+	if (!stored) {
+		outcome.logLine =
+			'accepted without replay protection or de-duplication: the push memory is full (a retry of this push may run again)';
+	}
+	return outcome;
 }
 
 /** Plaintext: the same request again gets the answer it got; the same timestamp and nonce with another body: refused. */
