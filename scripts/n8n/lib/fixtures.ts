@@ -39,6 +39,7 @@ export const SAMPLE_JPEG = Buffer.from('ffd8ffe000104a46494600010100000100010000
 export const EXAMPLE_NAMES = [
 	'archive-user-media',
 	'escalation',
+	'escalation-by-workflow',
 	'nightly-export',
 	'waiting-queue-alert',
 	'welcome',
