@@ -1,0 +1,343 @@
+/**
+ * Reply From Workflow behind `n8n start`: the workflow's Message → Reply becomes the HTTP answer to WeChat's push.
+ * Every answer is read as WeChat reads it — decrypted with the EncodingAESKey and its MsgSignature checked in the
+ * encrypted modes — and compared in full with the reply WeChat must get: addressed back to the push's sender, from
+ * the account, with exactly the workflow's content. Pushes of one check go out together, so the matrix of modes and
+ * formats costs about as much as one push each.
+ */
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+
+import {
+	type BuiltPush,
+	buildPush,
+	decryptReply,
+	deliverBuiltPush,
+	type Delivery,
+	type PushFormat,
+	type PushMode,
+	toXml,
+	xmlField,
+} from '../../../test/emulator/pushSender';
+import { ENCODING_AES_KEY, PUSH_TOKEN, triggerUrl } from '../lib/fixtures';
+import type { WorkflowJson } from '../lib/n8nInstance';
+import { OFFICIAL_ACCOUNT, textMessage } from '../lib/pushes';
+import { sleep } from '../lib/waits';
+import type { E2eRun } from './e2eRun';
+import {
+	AFTER_A_SECOND_TEXT,
+	AGENT,
+	REPLY_MEDIA,
+	REPLY_TEXT,
+	type Route,
+	SHORT_DEADLINE_MS,
+} from './replyWorkflows';
+import { F } from './testData';
+
+/** WeChat waits this long for an answer, then gives up on the delivery and retries. */
+const WECHAT_WAITS_MS = 5000;
+const MODES: PushMode[] = ['plaintext', 'compatible', 'safe'];
+const FORMATS: PushFormat[] = ['xml', 'json'];
+const USER = F[5];
+
+/** A passive reply's own fields (what follows ToUserName, FromUserName and CreateTime), as WeChat's XML has them. */
+type ReplyFields = Record<string, unknown>;
+
+const TRANSFER_ANYONE: ReplyFields = { MsgType: 'transfer_customer_service' };
+const EXPECTED: Partial<Record<Route, ReplyFields>> = {
+	text: { MsgType: 'text', Content: REPLY_TEXT },
+	image: { MsgType: 'image', Image: { MediaId: REPLY_MEDIA.image } },
+	voice: { MsgType: 'voice', Voice: { MediaId: REPLY_MEDIA.voice } },
+	'transfer to alice': { MsgType: 'transfer_customer_service', TransInfo: { KfAccount: AGENT } },
+	transfer: TRANSFER_ANYONE,
+};
+
+function escapeText(text: string): string {
+	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function decodeEntities(text: string): string {
+	const named: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+	return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (entity, name: string) => {
+		if (name.startsWith('#x') || name.startsWith('#X')) return String.fromCodePoint(parseInt(name.slice(2), 16));
+		if (name.startsWith('#')) return String.fromCodePoint(Number(name.slice(1)));
+		return named[name] ?? entity;
+	});
+}
+
+/**
+ * One spelling for equal XML: CDATA or entities, either is how WeChat's parser reads the same text; white space
+ * between elements carries nothing. Element names, their order and every character of text still count.
+ */
+function canonicalXml(xml: string): string {
+	return xml
+		.trim()
+		.replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_, text: string) => escapeText(text))
+		.replace(/>([^<]*)</g, (_, text: string) => (text.trim() === '' ? '><' : `>${escapeText(decodeEntities(text))}<`));
+}
+
+interface Answer {
+	delivery: Delivery;
+	/** The reply as WeChat reads it: the body, or in the encrypted modes the decrypted Encrypt. */
+	reply: string;
+}
+
+/** What WeChat does with an answer: plaintext taken as is; encrypted ones checked and decrypted. */
+function readAnswer(delivery: Delivery, mode: PushMode, appId: string, what: string): Answer {
+	assert.equal(delivery.status, 200, `${what}: answered ${delivery.status ?? delivery.error}: ${delivery.body}`);
+	const body = delivery.body ?? '';
+	if (mode === 'plaintext' || body === 'success') {
+		assert.doesNotMatch(body, /<Encrypt>/, `${what}: an encrypted answer to a plaintext push`);
+		return { delivery, reply: body };
+	}
+	assert.match(body.trim(), /^<xml>[\s\S]*<\/xml>$/, `${what}: the encrypted answer is not XML: ${body.slice(0, 200)}`);
+	const decrypted = decryptReply(body, { token: PUSH_TOKEN, encodingAESKey: ENCODING_AES_KEY, appId });
+	assert.equal(decrypted.signatureValid, true, `${what}: MsgSignature does not match the Encrypt it came with`);
+	assert.match(decrypted.timestamp, /^\d{10}$/, `${what}: TimeStamp is not Unix seconds: ${decrypted.timestamp}`);
+	assert.ok(Math.abs(Number(decrypted.timestamp) - Date.now() / 1000) < 300, `${what}: TimeStamp is not now`);
+	assert.match(decrypted.nonce, /^\S+$/, `${what}: no Nonce`);
+	return { delivery, reply: decrypted.plaintext };
+}
+
+/** The whole reply: back to the push's sender, from the account, a current CreateTime, and exactly `fields`. */
+function assertReply(answer: Answer, push: Record<string, unknown>, fields: ReplyFields, what: string): void {
+	const createTime = xmlField(answer.reply, 'CreateTime') ?? '';
+	assert.match(createTime, /^\d{10}$/, `${what}: CreateTime is not Unix seconds in ${answer.reply}`);
+	assert.ok(Math.abs(Number(createTime) - Date.now() / 1000) < 300, `${what}: CreateTime is not now`);
+	const expected = toXml({
+		ToUserName: push.FromUserName,
+		FromUserName: OFFICIAL_ACCOUNT,
+		CreateTime: createTime,
+		...fields,
+	});
+	assert.equal(canonicalXml(answer.reply), canonicalXml(expected), `${what}: the reply differs`);
+}
+
+interface Sent {
+	mode: PushMode;
+	format: PushFormat;
+	push: Record<string, string | number>;
+	built: BuiltPush;
+	answer: Answer;
+	what: string;
+}
+
+export function replyChecks(e2e: E2eRun): void {
+	const flows = () => e2e.replyWorkflows;
+	const url = (workflow: WorkflowJson) => triggerUrl(e2e.n8n, workflow);
+	const executions = (workflow: WorkflowJson) => e2e.n8n.internals.executions(workflow.id);
+
+	/** A push whose text picks `route`, in `mode` and `format`, to the workflow that accepts that mode. */
+	async function send(route: string, mode: PushMode, format: PushFormat): Promise<Sent> {
+		const workflow = mode === 'plaintext' ? flows().plaintext : flows().encrypted;
+		const push = textMessage(USER, route);
+		const built = buildPush({
+			mode,
+			format,
+			token: PUSH_TOKEN,
+			encodingAESKey: ENCODING_AES_KEY,
+			appId: e2e.wechat.appId,
+			message: push,
+		});
+		const what = `"${route}", ${mode} ${format.toUpperCase()}`;
+		const delivery = await deliverBuiltPush(url(workflow), built, 1, WECHAT_WAITS_MS);
+		return { mode, format, push, built, answer: readAnswer(delivery, mode, e2e.wechat.appId, what), what };
+	}
+
+	/** The same route in every mode and format at once. */
+	async function sendEverywhere(route: Route): Promise<Sent[]> {
+		return await Promise.all(MODES.flatMap((mode) => FORMATS.map((format) => send(route, mode, format))));
+	}
+
+	/**
+	 * Waits for the executions the pushes started — one per push (three per mode, XML and JSON, go to two workflows)
+	 * — and checks that each ended as `status` and that no push started a second one.
+	 */
+	async function expectExecutions(
+		before: { encrypted: number; plaintext: number },
+		perWorkflow: { encrypted: number; plaintext: number },
+		status: string,
+	): Promise<void> {
+		for (const name of ['encrypted', 'plaintext'] as const) {
+			const workflow = flows()[name];
+			const rows = await e2e.n8n.internals.waitForExecutions(workflow.id, before[name] + perWorkflow[name]);
+			const fresh = rows.slice(before[name]);
+			assert.equal(fresh.length, perWorkflow[name], `${workflow.id}: ${fresh.length} executions`);
+			assert.deepEqual(
+				fresh.map((row) => row.status),
+				fresh.map(() => status),
+				`${workflow.id}: ${JSON.stringify(fresh)}`,
+			);
+		}
+	}
+
+	const counts = async () => ({
+		encrypted: (await executions(flows().encrypted)).length,
+		plaintext: (await executions(flows().plaintext)).length,
+	});
+	const SIX_PUSHES = { encrypted: 4, plaintext: 2 };
+
+	for (const route of ['text', 'image', 'voice', 'transfer to alice', 'transfer'] as const) {
+		e2e.check(
+			`reply from workflow, Message → Reply "${route}": plaintext, compatible and safe mode × XML and JSON push → the exact passive reply, addressed back, encrypted as the push was (MsgSignature checked), XML for JSON pushes`,
+			async () => {
+				const before = await counts();
+				for (const sent of await sendEverywhere(route)) {
+					assertReply(sent.answer, sent.push, EXPECTED[route] ?? {}, sent.what);
+					if (sent.format === 'json') assert.match(sent.answer.delivery.body ?? '', /^\s*</, `${sent.what}: not XML`);
+				}
+				await expectExecutions(before, SIX_PUSHES, 'success');
+			},
+		);
+	}
+
+	e2e.check(
+		'reply from workflow, "image from binary": the file uploaded as temporary media, its new media_id in the passive reply, in every mode and format',
+		async () => {
+			const before = await counts();
+			const logBefore = (await e2e.wechat.apiLog()).length;
+			const sent = await sendEverywhere('image from binary');
+			const uploads = (await e2e.wechat.apiLog())
+				.slice(logBefore)
+				.filter((call) => call.path === '/cgi-bin/media/upload');
+			assert.equal(uploads.length, sent.length, 'one upload per push');
+			assert.ok(uploads.every((call) => call.query.type === 'image'));
+			const issued = uploads.map((call) => String((call.response.body as { media_id?: string }).media_id));
+			const replied = sent.map((entry) => xmlField(entry.answer.reply, 'MediaId') ?? '');
+			assert.deepEqual([...replied].sort(), [...issued].sort(), 'each reply names the media_id its upload got');
+			for (const entry of sent) {
+				const mediaId = xmlField(entry.answer.reply, 'MediaId') ?? '';
+				assertReply(entry.answer, entry.push, { MsgType: 'image', Image: { MediaId: mediaId } }, entry.what);
+			}
+			await expectExecutions(before, SIX_PUSHES, 'success');
+		},
+	);
+
+	e2e.check(
+		'reply from workflow: a last node that is not a Reply, and a failing workflow, get the Fallback Reply — success (the default) or transfer_customer_service — in every mode and format',
+		async () => {
+			const before = await counts();
+			const [noReply, failed] = [await sendEverywhere('no reply'), await sendEverywhere('fail')];
+			for (const sent of [...noReply, ...failed]) {
+				if (sent.mode === 'plaintext') {
+					// The plaintext workflow falls back to a transfer, the encrypted one to the default, success.
+					assertReply(sent.answer, sent.push, TRANSFER_ANYONE, sent.what);
+				} else {
+					assert.equal(sent.answer.delivery.body, 'success', `${sent.what}: ${sent.answer.delivery.body}`);
+				}
+			}
+			const rows = {
+				encrypted: await e2e.n8n.internals.waitForExecutions(flows().encrypted.id, before.encrypted + 8),
+				plaintext: await e2e.n8n.internals.waitForExecutions(flows().plaintext.id, before.plaintext + 4),
+			};
+			assert.deepEqual(
+				rows.encrypted.slice(before.encrypted).map((row) => row.status).sort(),
+				['error', 'error', 'error', 'error', 'success', 'success', 'success', 'success'],
+			);
+			assert.deepEqual(
+				rows.plaintext.slice(before.plaintext).map((row) => row.status).sort(),
+				['error', 'error', 'success', 'success'],
+			);
+		},
+	);
+
+	e2e.check(
+		`reply from workflow, slow (Reply Deadline ${SHORT_DEADLINE_MS} ms, Wait 2.5 s): the Fallback Reply (success / transfer_customer_service) after the deadline and before WeChat's 5 s; the late reply is dropped with a line in n8n's log; a retry 300 ms into the run gets the identical answer and starts nothing`,
+		async () => {
+			const { slowSuccess, slowTransfer } = flows();
+			const logBefore = (await lateReplyLines(e2e.n8n.logFile)).length;
+			const before = {
+				success: (await executions(slowSuccess)).length,
+				transfer: (await executions(slowTransfer)).length,
+			};
+			const pushes = [
+				textMessage(USER, 'slow, falls back to success'),
+				textMessage(USER, 'slow, falls back to a transfer'),
+			];
+			const built = pushes.map((message) =>
+				buildPush({
+					mode: 'safe',
+					format: 'xml',
+					token: PUSH_TOKEN,
+					encodingAESKey: ENCODING_AES_KEY,
+					appId: e2e.wechat.appId,
+					message,
+				}),
+			);
+			const first = deliverBuiltPush(url(slowSuccess), built[0], 1, WECHAT_WAITS_MS);
+			const transfer = deliverBuiltPush(url(slowTransfer), built[1], 1, WECHAT_WAITS_MS);
+			await sleep(300);
+			const retry = deliverBuiltPush(url(slowSuccess), built[0], 2, WECHAT_WAITS_MS);
+			const [firstAnswer, transferAnswer, retryAnswer] = await Promise.all([first, transfer, retry]);
+
+			for (const [name, delivery] of [
+				['fallback success', firstAnswer],
+				['fallback transfer', transferAnswer],
+			] as const) {
+				assert.equal(delivery.status, 200, `${name}: ${delivery.status ?? delivery.error}`);
+				// A protocol bound, not a speed measurement: the answer comes from the deadline, and within WeChat's wait.
+				assert.ok(delivery.ms >= SHORT_DEADLINE_MS, `${name}: answered after ${delivery.ms} ms, before the deadline`);
+				assert.ok(delivery.ms < WECHAT_WAITS_MS, `${name}: answered after ${delivery.ms} ms`);
+			}
+			assert.equal(firstAnswer.body, 'success');
+			assertReply(
+				readAnswer(transferAnswer, 'safe', e2e.wechat.appId, 'fallback transfer'),
+				pushes[1],
+				TRANSFER_ANYONE,
+				'fallback transfer',
+			);
+			assert.equal(retryAnswer.status, 200);
+			assert.equal(retryAnswer.body, firstAnswer.body, 'the retry got another answer than the first delivery');
+
+			const success = await e2e.n8n.internals.waitForExecutions(slowSuccess.id, before.success + 1);
+			const transferred = await e2e.n8n.internals.waitForExecutions(slowTransfer.id, before.transfer + 1);
+			await sleep(1_000); // time for a second execution of the retried push to show up, if one were started
+			assert.equal((await executions(slowSuccess)).length, before.success + 1, 'the retry started an execution');
+			// The workflows themselves ran to the end; only their replies came too late.
+			assert.equal(success[success.length - 1].status, 'success');
+			assert.equal(transferred[transferred.length - 1].status, 'success');
+			const lines = (await lateReplyLines(e2e.n8n.logFile)).slice(logBefore);
+			assert.equal(lines.length, 2, `late-reply lines: ${lines.join(' | ')}`);
+			for (const line of lines) {
+				for (const secret of [PUSH_TOKEN, ENCODING_AES_KEY, e2e.wechat.appSecret]) {
+					assert.ok(!line.includes(secret), 'a secret in the n8n log');
+				}
+				assert.ok(!line.includes('falls back to'), "the push's content in the n8n log");
+			}
+		},
+	);
+
+	e2e.check(
+		'reply from workflow: a retry 300 ms into a run that replies in time (after a 1 s Wait) gets the identical reply and starts nothing',
+		async () => {
+			const workflow = flows().encrypted;
+			const before = (await executions(workflow)).length;
+			const push = textMessage(USER, 'slow');
+			const built = buildPush({
+				mode: 'safe',
+				format: 'json',
+				token: PUSH_TOKEN,
+				encodingAESKey: ENCODING_AES_KEY,
+				appId: e2e.wechat.appId,
+				message: push,
+			});
+			const first = deliverBuiltPush(url(workflow), built, 1, WECHAT_WAITS_MS);
+			await sleep(300);
+			const retry = deliverBuiltPush(url(workflow), built, 2, WECHAT_WAITS_MS);
+			const [firstAnswer, retryAnswer] = await Promise.all([first, retry]);
+			const reply = readAnswer(firstAnswer, 'safe', e2e.wechat.appId, 'first delivery');
+			assertReply(reply, push, { MsgType: 'text', Content: AFTER_A_SECOND_TEXT }, 'first delivery');
+			assert.equal(retryAnswer.status, 200);
+			assert.equal(retryAnswer.body, firstAnswer.body, 'the retry got another answer than the first delivery');
+			await e2e.n8n.internals.waitForExecutions(workflow.id, before + 1);
+			await sleep(1_000);
+			assert.equal((await executions(workflow)).length, before + 1, 'the retry started an execution');
+		},
+	);
+}
+
+/** The trigger's lines about a reply that came after the deadline (n8n's log, level warn). */
+async function lateReplyLines(logFile: string): Promise<string[]> {
+	const text = await fs.readFile(logFile, 'utf8').catch(() => '');
+	return text.split('\n').filter((line) => line.includes('WeChat push') && /late|deadline/i.test(line));
+}
