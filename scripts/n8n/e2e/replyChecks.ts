@@ -86,6 +86,7 @@ interface Answer {
 function readAnswer(delivery: Delivery, mode: PushMode, appId: string, what: string): Answer {
 	assert.equal(delivery.status, 200, `${what}: answered ${delivery.status ?? delivery.error}: ${delivery.body}`);
 	const body = delivery.body ?? '';
+	assert.match(delivery.contentType ?? '', body === 'success' ? /^text\/plain/ : /^text\/xml/, `${what}: content type`);
 	if (mode === 'plaintext' || body === 'success') {
 		assert.doesNotMatch(body, /<Encrypt>/, `${what}: an encrypted answer to a plaintext push`);
 		return { delivery, reply: body };
@@ -245,7 +246,7 @@ export function replyChecks(e2e: E2eRun): void {
 		`reply from workflow, slow (Reply Deadline ${SHORT_DEADLINE_MS} ms, Wait 2.5 s): the Fallback Reply (success / transfer_customer_service) after the deadline and before WeChat's 5 s; the late reply is dropped with a line in n8n's log; a retry 300 ms into the run gets the identical answer and starts nothing`,
 		async () => {
 			const { slowSuccess, slowTransfer } = flows();
-			const logBefore = (await lateReplyLines(e2e.n8n.logFile)).length;
+			const logBefore = await deadlineLines(e2e.n8n.logFile);
 			const before = {
 				success: (await executions(slowSuccess)).length,
 				transfer: (await executions(slowTransfer)).length,
@@ -296,9 +297,12 @@ export function replyChecks(e2e: E2eRun): void {
 			// The workflows themselves ran to the end; only their replies came too late.
 			assert.equal(success[success.length - 1].status, 'success');
 			assert.equal(transferred[transferred.length - 1].status, 'success');
-			const lines = (await lateReplyLines(e2e.n8n.logFile)).slice(logBefore);
-			assert.equal(lines.length, 2, `late-reply lines: ${lines.join(' | ')}`);
-			for (const line of lines) {
+			const logAfter = await deadlineLines(e2e.n8n.logFile);
+			const fallbackLines = logAfter.fallback.slice(logBefore.fallback.length);
+			const droppedLines = logAfter.dropped.slice(logBefore.dropped.length);
+			assert.equal(fallbackLines.length, 2, `fallback lines: ${fallbackLines.join(' | ')}`);
+			assert.equal(droppedLines.length, 2, `dropped-reply lines: ${droppedLines.join(' | ')}`);
+			for (const line of [...fallbackLines, ...droppedLines]) {
 				for (const secret of [PUSH_TOKEN, ENCODING_AES_KEY, e2e.wechat.appSecret]) {
 					assert.ok(!line.includes(secret), 'a secret in the n8n log');
 				}
@@ -336,8 +340,14 @@ export function replyChecks(e2e: E2eRun): void {
 	);
 }
 
-/** The trigger's lines about a reply that came after the deadline (n8n's log, level warn). */
-async function lateReplyLines(logFile: string): Promise<string[]> {
-	const text = await fs.readFile(logFile, 'utf8').catch(() => '');
-	return text.split('\n').filter((line) => line.includes('WeChat push') && /late|deadline/i.test(line));
+/**
+ * The trigger's lines (n8n's log, level warn) about the fallback it answered at the deadline and about the
+ * workflow's reply it dropped because it came later.
+ */
+async function deadlineLines(logFile: string): Promise<{ fallback: string[]; dropped: string[] }> {
+	const lines = (await fs.readFile(logFile, 'utf8').catch(() => '')).split('\n');
+	return {
+		fallback: lines.filter((line) => /WeChat push answered with .* not replied within \d+ ms/.test(line)),
+		dropped: lines.filter((line) => /WeChat push.* answer came .* after .* deadline.* dropped/.test(line)),
+	};
 }
