@@ -21,7 +21,7 @@ import {
 } from '../../../test/emulator/pushSender';
 import { ENCODING_AES_KEY, PUSH_TOKEN, triggerUrl } from '../lib/fixtures';
 import type { WorkflowJson } from '../lib/n8nInstance';
-import { OFFICIAL_ACCOUNT, textMessage } from '../lib/pushes';
+import { OFFICIAL_ACCOUNT, push as pushAsWeChat, textMessage } from '../lib/pushes';
 import { sleep } from '../lib/waits';
 import type { E2eRun } from './e2eRun';
 import {
@@ -124,6 +124,8 @@ interface Sent {
 }
 
 export function replyChecks(e2e: E2eRun): void {
+	exampleChecks(e2e);
+
 	const flows = () => e2e.replyWorkflows;
 	const url = (workflow: WorkflowJson) => triggerUrl(e2e.n8n, workflow);
 	const executions = (workflow: WorkflowJson) => e2e.n8n.internals.executions(workflow.id);
@@ -340,6 +342,16 @@ export function replyChecks(e2e: E2eRun): void {
 	);
 }
 
+/** The online agent serving the fewest sessions in a getonlinekflist answer (ties: the first listed). */
+function leastLoaded(onlineList: unknown): string | undefined {
+	const agents = ((onlineList as { kf_online_list?: Array<Record<string, unknown>> }).kf_online_list ?? []).filter(
+		(agent) => Number(agent.status) !== 0,
+	);
+	let best: Record<string, unknown> | undefined;
+	for (const agent of agents) if (!best || Number(agent.accepted_case) < Number(best.accepted_case)) best = agent;
+	return best === undefined ? undefined : String(best.kf_account);
+}
+
 /**
  * The trigger's lines (n8n's log, level warn) about the fallback it answered at the deadline and about the
  * workflow's reply it dropped because it came later.
@@ -350,4 +362,67 @@ async function deadlineLines(logFile: string): Promise<{ fallback: string[]; dro
 		fallback: lines.filter((line) => /WeChat push answered with .* not replied within \d+ ms/.test(line)),
 		dropped: lines.filter((line) => /WeChat push.* answer came .* after .* deadline.* dropped/.test(line)),
 	};
+}
+
+/** examples/escalation-by-workflow.json behind n8n start, as shipped (only its credential points at the emulator). */
+function exampleChecks(e2e: E2eRun): void {
+	e2e.check(
+		'example escalation-by-workflow.json: who asks for a human goes to the agent who served them last (if online) or the least-loaded one, by a transfer_customer_service reply; a question gets a passive text',
+		async () => {
+			const example = e2e.examples['escalation-by-workflow'];
+			const exampleUrl = triggerUrl(e2e.n8n, example);
+			const returning = 'oE2eReturningCustomer0000001';
+			const firstTimer = 'oE2eFirstTimeWriter000000001';
+			const servedAt = Math.floor(Date.now() / 1000) - 600;
+			// Bob served the returning customer ten minutes ago; Alice and Bob are online (testData.ts).
+			await e2e.wechat.admin('seed', {
+				records: [{ openid: returning, opercode: 2002, text: 'served before', time: servedAt, worker: 'bob@emulator_oa' }],
+			});
+			const ask = async (openid: string, text: string) => {
+				const logBefore = (await e2e.wechat.apiLog()).length;
+				const push = textMessage(openid, text);
+				const { deliveries } = await pushAsWeChat(exampleUrl, e2e.wechat.appId, push);
+				const answer = readAnswer(deliveries[deliveries.length - 1], 'safe', e2e.wechat.appId, text);
+				const calls = (await e2e.wechat.apiLog()).slice(logBefore);
+				return { push, answer, calls };
+			};
+
+			const again = await ask(returning, '请转人工，找上次那位');
+			assertReply(
+				again.answer,
+				again.push,
+				{ MsgType: 'transfer_customer_service', TransInfo: { KfAccount: 'bob@emulator_oa' } },
+				'returning customer',
+			);
+
+			const first = await ask(firstTimer, 'Can I talk to a human agent?');
+			const online = first.calls.find((call) => call.path === '/cgi-bin/customservice/getonlinekflist');
+			const expected = leastLoaded(online?.response.body);
+			assert.ok(expected, 'nobody online in the emulator');
+			assert.ok(first.calls.some((call) => call.path === '/customservice/msgrecord/getmsglist'));
+			assertReply(
+				first.answer,
+				first.push,
+				{ MsgType: 'transfer_customer_service', TransInfo: { KfAccount: expected } },
+				'first-time writer',
+			);
+
+			const question = await ask(firstTimer, 'Do you ship to Hong Kong?');
+			assertReply(
+				question.answer,
+				question.push,
+				{
+					MsgType: 'text',
+					Content: '您好！我们已收到您的消息：“Do you ship to Hong Kong?”。回复“人工”转人工客服。Reply "human" to talk to an agent.',
+				},
+				'question',
+			);
+			assert.deepEqual(question.calls, [], 'a passive text calls no WeChat API');
+			const rows = await e2e.n8n.internals.waitForExecutions(example.id, 3);
+			assert.deepEqual(
+				rows.map((row) => row.status),
+				['success', 'success', 'success'],
+			);
+		},
+	);
 }
