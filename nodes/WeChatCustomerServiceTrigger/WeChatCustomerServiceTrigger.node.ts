@@ -3,17 +3,30 @@ import {
 	NodeOperationError,
 	type IDataObject,
 	type IHookFunctions,
+	type INodeParameters,
 	type INodeType,
 	type INodeTypeDescription,
+	type IWebhookDescription,
 	type IWebhookFunctions,
 	type IWebhookResponseData,
+	type WEBHOOK_RESOLVERS,
 } from 'n8n-workflow';
 
 import { redactSecrets } from '../shared/redact';
 import { eventOptions } from './helpers/events';
-import { findCredentialProblem, readEncryptionSetting, readPushSettings } from './helpers/pushSettings';
+import { PASSIVE_REPLY_FIELD } from '../shared/passiveReply';
+import {
+	DEFAULT_REPLY_DEADLINE_MS,
+	findCredentialProblem,
+	MAX_REPLY_DEADLINE_MS,
+	MIN_REPLY_DEADLINE_MS,
+	readEncryptionSetting,
+	readPushSettings,
+	type PushSettings,
+} from './helpers/pushSettings';
 import { processPushMemory, type PushMemory } from './helpers/deduplicate';
 import { answerHandshake, receivePush, type PushOutcome } from './helpers/receivePush';
+import { answerWhenWorkflowReplies, pendingAnswer, type PushResponse } from './helpers/replyFromWorkflow';
 import { sharedPushMemory } from './helpers/sharedPushMemory';
 
 const CREDENTIAL = 'weChatOfficialAccountApi';
@@ -40,6 +53,41 @@ async function checkPushSetup(this: IHookFunctions): Promise<void> {
 	}
 }
 
+/**
+ * n8n 2.x's key for webhook-description fields it can compute without its expression engine (a registered symbol, so
+ * the same in every copy of n8n-workflow; n8n 1.x does not know it and evaluates the expressions).
+ */
+const NATIVE_RESOLVERS = Symbol.for('n8n.webhookDescriptionResolvers') as typeof WEBHOOK_RESOLVERS;
+
+/**
+ * Who answers a push: the trigger, as the push arrives (n8n's "onReceived", with the answer the trigger returns), or
+ * for Reply From Workflow the last node that ran (n8n's "lastNode", its `passiveReply` field; replyFromWorkflow.ts).
+ * Each field is an expression, which the editor and n8n 1.x evaluate, and the same rule as a function, which n8n 2.x
+ * runs instead when the node's parameters hold no expression (test/trigger/replyFromWorkflow.test.ts checks that
+ * both agree).
+ */
+const replyFromWorkflow = (parameters: INodeParameters): boolean => parameters.reply === 'fromWorkflow';
+const POST_RESPONSE_FIELDS = {
+	responseMode: {
+		template: '={{ $parameter["reply"] === "fromWorkflow" ? "lastNode" : "onReceived" }}',
+		resolve: (parameters: INodeParameters) => (replyFromWorkflow(parameters) ? 'lastNode' : 'onReceived'),
+	},
+	// onReceived: '' makes n8n send exactly the answer webhook() returns, not its default (the first item).
+	responseData: {
+		template: '={{ $parameter["reply"] === "fromWorkflow" ? "firstEntryJson" : "" }}',
+		resolve: (parameters: INodeParameters) => (replyFromWorkflow(parameters) ? 'firstEntryJson' : ''),
+	},
+};
+const POST_WEBHOOK: IWebhookDescription = {
+	name: 'default',
+	httpMethod: 'POST',
+	path: 'webhook',
+	responseMode: POST_RESPONSE_FIELDS.responseMode.template,
+	responseData: POST_RESPONSE_FIELDS.responseData.template,
+	responsePropertyName: PASSIVE_REPLY_FIELD,
+	[NATIVE_RESOLVERS]: POST_RESPONSE_FIELDS,
+};
+
 export class WeChatCustomerServiceTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'WeChat Customer Service Trigger',
@@ -62,8 +110,8 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 			// to the same URL.
 			{ name: 'setup', httpMethod: 'GET', responseMode: 'onReceived', path: 'webhook' },
 			// A push that starts an execution returns its answer as webhookResponse; n8n sends it once the execution
-			// exists. An empty responseData makes n8n send exactly that answer, not its default (the first item).
-			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', responseData: '', path: 'webhook' },
+			// exists. With Reply From Workflow, n8n answers when the execution ends (POST_WEBHOOK).
+			POST_WEBHOOK,
 		],
 		properties: [
 			{
@@ -133,8 +181,22 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 						description:
 							'Hand the user to a human agent (transfer_customer_service) for user messages; events still get "success"',
 					},
+					{
+						name: 'From Workflow',
+						value: 'fromWorkflow',
+						description:
+							'The workflow decides: end each branch with WeChat Customer Service → Message → Reply. If it has not replied by the deadline (Options), fails, or ends without a reply, WeChat gets the Fallback Reply.',
+					},
 				],
-				description: 'The passive reply (被动回复) WeChat receives; n8n sends it once the execution is created, before the workflow runs',
+				description: 'The passive reply (被动回复) WeChat receives. Success and Transfer are sent once the execution is created, before the workflow runs.',
+			},
+			{
+				displayName:
+					'n8n answers WeChat with the first item of the last node that runs: make WeChat Customer Service → Message → Reply the last node of every branch. WeChat waits 5 seconds; by the Reply Deadline (Options) the trigger answers the Fallback Reply itself and drops a later reply. A passive reply costs none of the customer-service message quota.',
+				name: 'fromWorkflowNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { reply: ['fromWorkflow'] } },
 			},
 			{
 				displayName: 'Agent Account',
@@ -166,20 +228,28 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 						description: 'The data format chosen in 服务器配置',
 					},
 					{
+						displayName: 'Fallback Reply',
+						name: 'fallbackReply',
+						type: 'options',
+						default: 'success',
+						options: [
+							{ name: 'Success', value: 'success', description: 'WeChat shows nothing' },
+							{
+								name: 'Transfer to Customer Service',
+								value: 'transferToCustomerService',
+								description: 'Hand the user to a human agent chosen by WeChat (user messages only; events get "success")',
+							},
+						],
+						description:
+							'Reply From Workflow only: what WeChat gets when the workflow has not replied by the deadline, fails, or ends without a Message → Reply',
+					},
+					{
 						displayName: 'Ignore Retried Pushes',
 						name: 'deduplicate',
 						type: 'boolean',
 						default: true,
 						description:
 							'Whether a push WeChat delivers again (same MsgId, or same sender, time and event) is acknowledged with the same answer and starts no second execution',
-					},
-					{
-						displayName: 'Share Push Memory Across Processes',
-						name: 'sharePushMemory',
-						type: 'boolean',
-						default: false,
-						description:
-							"Whether to keep what the trigger answered also in the workflow's static data, in n8n's database, so that a retried push that reaches another n8n process (queue mode with several webhook processes) or n8n after a restart is recognized. Turn it on in queue mode; it costs one database write per accepted push.",
 					},
 					{
 						displayName: 'Max Timestamp Age (Seconds)',
@@ -189,6 +259,23 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 						default: 300,
 						description:
 							'How far the push timestamp may be from the server clock before the push is rejected as a replay; 0 switches the check off',
+					},
+					{
+						displayName: 'Reply Deadline (Milliseconds)',
+						name: 'replyDeadline',
+						type: 'number',
+						typeOptions: { minValue: MIN_REPLY_DEADLINE_MS, maxValue: MAX_REPLY_DEADLINE_MS },
+						default: DEFAULT_REPLY_DEADLINE_MS,
+						description:
+							'Reply From Workflow only: how long the workflow has to reply before the trigger answers the Fallback Reply. WeChat gives up after 5,000 ms, network included.',
+					},
+					{
+						displayName: 'Share Push Memory Across Processes',
+						name: 'sharePushMemory',
+						type: 'boolean',
+						default: false,
+						description:
+							"Whether to keep what the trigger answered also in the workflow's static data, in n8n's database, so that a retried push that reaches another n8n process (queue mode with several webhook processes) or n8n after a restart is recognized. Turn it on in queue mode; it costs one database write per accepted push.",
 					},
 				],
 			},
@@ -222,6 +309,7 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 		let knownSecrets: unknown[] = [];
 		let memory: PushMemory = processPushMemory;
 		let sharedMemory = false;
+		let settings: PushSettings | undefined;
 		try {
 			const request = this.getRequestObject();
 			const query = (this.getQueryData() ?? {}) as IDataObject;
@@ -233,7 +321,7 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 				credentials.previousEncodingAESKey,
 				credentials.accessToken,
 			];
-			const settings = readPushSettings(
+			settings = readPushSettings(
 				credentials,
 				{
 					encryption: this.getNodeParameter('encryption', 'auto'),
@@ -264,6 +352,28 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 		}
 		const method = this.getWebhookName() === 'setup' ? 'handshake' : 'push';
 		if (outcome.logLine) this.logger.warn(`WeChat ${method} ${outcome.logLine}`, where);
+
+		// Reply From Workflow: a delivery of a push whose first delivery still waits for the workflow gets that answer.
+		const firstDelivery = outcome.note === 'duplicate' ? pendingAnswer(outcome.matchedKey) : undefined;
+		if (firstDelivery) outcome = { ...outcome, ...(await firstDelivery) };
+
+		if (outcome.item && settings?.reply === 'fromWorkflow') {
+			// n8n answers when the execution ends (response mode lastNode); the trigger takes over that answer, and
+			// answers the fallback itself at the deadline.
+			try {
+				answerWhenWorkflowReplies({
+					response: this.getResponseObject() as unknown as PushResponse,
+					outcome,
+					settings,
+					logger: this.logger,
+					where,
+					now: Date.now,
+				});
+			} catch (error) {
+				this.logger.warn(`WeChat push answer not prepared: ${describeError(error, knownSecrets)}`, where);
+			}
+			return { workflowData: [this.helpers.returnJsonArray([outcome.item])] };
+		}
 
 		if (outcome.item && !sharedMemory) {
 			// A push that starts an execution is answered by n8n once it has created the execution (response mode

@@ -17,6 +17,11 @@ export const MAX_REPLY_TEXT_BYTES = 2048;
 
 /** A media_id as WeChat issues them: letters, digits, `-` and `_`. */
 const MEDIA_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Whether `value` has the shape of a media_id a reply may carry (Message → Reply checks typed ids with it). */
+export function isMediaId(value: string): boolean {
+	return MEDIA_ID.test(value);
+}
 /** A customer-service account, `prefix@公众号微信号`, as the node's validation accepts it. */
 const KF_ACCOUNT = /^[A-Za-z0-9_]{1,10}@[A-Za-z0-9_-]{1,30}$/;
 

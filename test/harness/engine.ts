@@ -22,6 +22,7 @@ import { ExecutionLifecycleHooks, LoadOptionsContext, WorkflowExecute } from 'n8
 
 import { WeChatOfficialAccountApi } from '../../credentials/WeChatOfficialAccountApi.credentials';
 import { WeChatCustomerService } from '../../nodes/WeChatCustomerService/WeChatCustomerService.node.ts';
+import { WeChatCustomerServiceTrigger } from '../../nodes/WeChatCustomerServiceTrigger/WeChatCustomerServiceTrigger.node.ts';
 import { InMemoryCredentialsHelper } from './credentialsHelper';
 import { ensureEngineServices } from './services';
 
@@ -32,6 +33,7 @@ import { ensureEngineServices } from './services';
  */
 
 export const NODE_TYPE = 'n8n-nodes-wechat-customer-service.weChatCustomerService';
+export const TRIGGER_NODE_TYPE = 'n8n-nodes-wechat-customer-service.weChatCustomerServiceTrigger';
 export const SOURCE_NODE_TYPE = 'test.items';
 export const CREDENTIAL_ID = 'wechat-credential-1';
 const CREDENTIAL_TYPE = 'weChatOfficialAccountApi';
@@ -81,6 +83,7 @@ let itemsKeySequence = 0;
 class TestNodeTypes implements INodeTypes {
 	private readonly types: Record<string, INodeType> = {
 		[NODE_TYPE]: new WeChatCustomerService(),
+		[TRIGGER_NODE_TYPE]: new WeChatCustomerServiceTrigger(),
 		[SOURCE_NODE_TYPE]: new ItemsSource(),
 	};
 
@@ -115,6 +118,11 @@ export interface RunNodeOptions {
 	settings?: Partial<INode>;
 	/** Settings → On Error → Continue (using error output): failed items go to the node's second output. */
 	errorOutput?: boolean;
+	/**
+	 * Nodes between Items and the WeChat node, e.g. a WeChat Customer Service Trigger: n8n's engine runs a webhook
+	 * node that is not first as a pass-through, as it runs the trigger of a webhook execution with the push's item.
+	 */
+	upstream?: INode[];
 }
 
 export interface RunResult {
@@ -175,7 +183,7 @@ export class EngineHarness {
 			...options.settings,
 			...(options.errorOutput ? { onError: 'continueErrorOutput' as const } : {}),
 		};
-		const run = await this.runWorkflow([weChatNode], options.items ?? [{ json: {} }], options.mode);
+		const run = await this.runWorkflow([...(options.upstream ?? []), weChatNode], options.items ?? [{ json: {} }], options.mode);
 		const runData = run.data.resultData.runData[weChatNode.name]?.[0];
 		return {
 			items: runData?.data?.main?.[0] ?? [],

@@ -451,7 +451,12 @@ describe('activation (webhookMethods.default)', () => {
 		const options = description.properties.find((p) => p.name === 'options');
 		assert.deepEqual(
 			options?.options?.map((o) => o.name).sort(),
-			['deduplicate', 'format', 'maxTimestampAge', 'sharePushMemory'],
+			['deduplicate', 'fallbackReply', 'format', 'maxTimestampAge', 'replyDeadline', 'sharePushMemory'],
+		);
+		const reply = description.properties.find((p) => p.name === 'reply');
+		assert.deepEqual(
+			reply?.options?.map((o) => ('value' in o ? o.value : undefined)),
+			['success', 'transferToCustomerService', 'fromWorkflow'],
 		);
 	});
 });

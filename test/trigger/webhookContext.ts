@@ -84,10 +84,23 @@ function returnJsonArray(data: IDataObject | IDataObject[]): INodeExecutionData[
 /** The express-like response object of the stand-in, with what n8n itself calls on it. */
 export interface StandInResponse {
 	statusCode: number;
+	headersSent: boolean;
 	status(code: number): StandInResponse;
 	type(contentType: string): StandInResponse;
+	set(name: string, value: string): StandInResponse;
+	setHeader(name: string, value: string): StandInResponse;
+	setHeaders(headers: Map<string, string>): StandInResponse;
 	send(body: string): StandInResponse;
+	json(body: unknown): StandInResponse;
+	end(body?: string): StandInResponse;
 	once(event: string, listener: () => void): StandInResponse;
+}
+
+/** What node's http module throws for a header written after the answer went out (ERR_HTTP_HEADERS_SENT). */
+function headersSentError(): Error {
+	return Object.assign(new Error('Cannot set headers after they are sent to the client'), {
+		code: 'ERR_HTTP_HEADERS_SENT',
+	});
 }
 
 export function createWebhookContext(call: WebhookCall): {
@@ -112,19 +125,42 @@ export function createWebhookContext(call: WebhookCall): {
 		// What n8n's own parser would have made of the body; the trigger must not rely on it.
 		body: {},
 	};
+	// Shaped like express's response: type() and send() go through set(), json() through send(), and every header
+	// or body written after the answer went out throws, as in n8n.
 	const res: StandInResponse = {
 		statusCode: 200,
+		headersSent: false,
 		status(code: number) {
 			response.status = code;
 			res.statusCode = code;
 			return res;
 		},
 		type(contentType: string) {
-			response.contentType = contentType;
+			return res.set('Content-Type', contentType);
+		},
+		set(name: string, value: string) {
+			return res.setHeader(name, value);
+		},
+		setHeader(name: string, value: string) {
+			if (res.headersSent) throw headersSentError();
+			if (name.toLowerCase() === 'content-type') response.contentType = value;
+			return res;
+		},
+		setHeaders(headers: Map<string, string>) {
+			for (const [name, value] of headers) res.setHeader(name, value);
 			return res;
 		},
 		send(body: string) {
-			response.body = body;
+			return res.end(body);
+		},
+		json(body: unknown) {
+			if (response.contentType === undefined) res.set('Content-Type', 'application/json');
+			return res.send(JSON.stringify(body));
+		},
+		end(body?: string) {
+			if (res.headersSent) throw headersSentError();
+			res.headersSent = true;
+			response.body = body ?? '';
 			response.sends++;
 			call.onSend?.(response);
 			for (const listener of onFinish.splice(0)) listener();
@@ -168,14 +204,30 @@ export function createWebhookContext(call: WebhookCall): {
  */
 export function answerAsN8nDoes(call: WebhookCall, result: IWebhookResponseData, res: StandInResponse): void {
 	if (result.noWebhookResponse === true || !result.workflowData) return;
+	// Reply From Workflow: n8n answers when the execution ends (lastNode); the test plays that part (n8nAnswers).
+	if (descriptionField(call, 'responseMode', 'onReceived') === 'lastNode') return;
 	if (call.executionFails) {
 		res.status(500).type('application/json').send('{"code":0,"message":"There was a problem executing the workflow"}');
 		return;
 	}
 	// n8n's order: the description's responseData (its default 'firstEntryJson'), then the node's webhookResponse.
-	const description = trigger.description.webhooks?.find((webhook) => webhook.name === (call.webhookName ?? 'default'));
-	const responseData = description?.responseData ?? 'firstEntryJson';
+	const responseData = descriptionField(call, 'responseData', 'firstEntryJson');
 	res.status(200).send(String(responseData || result.webhookResponse));
+}
+
+/**
+ * A field of the trigger's webhook description as n8n 2.x resolves it for static parameters: by the resolver the
+ * description declares for it (its expression is the editor's and n8n 1.x's copy of the same rule), else as written.
+ */
+export function descriptionField(call: WebhookCall, field: string, fallback: unknown): unknown {
+	const description = trigger.description.webhooks?.find((webhook) => webhook.name === (call.webhookName ?? 'default'));
+	if (!description) return fallback;
+	const resolvers = (description as unknown as Record<symbol, Record<string, { resolve: (p: unknown) => unknown }>>)[
+		Symbol.for('n8n.webhookDescriptionResolvers')
+	];
+	const resolver = resolvers?.[field];
+	const value = resolver ? resolver.resolve({ ...DEFAULT_PARAMETERS, ...call.parameters }) : description[field];
+	return value ?? fallback;
 }
 
 export const trigger = new WeChatCustomerServiceTrigger();

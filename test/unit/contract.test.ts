@@ -52,7 +52,7 @@ describe('the WeChat Customer Service node keeps the contract', () => {
 			'setAvatar',
 			'update',
 		]);
-		assert.deepEqual(operationsOf('message').sort(), ['getMedia', 'send', 'typing']);
+		assert.deepEqual(operationsOf('message').sort(), ['getMedia', 'reply', 'send', 'typing']);
 		assert.deepEqual(operationsOf('session').sort(), ['close', 'create', 'get', 'getAll', 'getWaiting']);
 		assert.deepEqual(operationsOf('chatRecord'), ['getAll']);
 	});
@@ -92,6 +92,7 @@ describe('the WeChat Customer Service node keeps the contract', () => {
 				'additionalFields',
 			],
 		],
+		['message', 'reply', ['replyType', 'content', 'mediaSource', 'mediaId', 'binaryPropertyName', 'kfAccount']],
 		['message', 'typing', ['openId', 'command']],
 		['message', 'getMedia', ['mediaId', 'binaryPropertyName']],
 		['session', 'create', ['kfAccount', 'openId']],
@@ -155,7 +156,7 @@ describe('the WeChat Customer Service node keeps the contract', () => {
 
 	test('pickers of existing accounts are resource locators with list and id modes; send-as sits in additionalFields', () => {
 		const locators = description.properties.filter((p) => p.name === 'kfAccount' && p.type === 'resourceLocator');
-		assert.equal(locators.length, 2, "one picker for Account, one for Session");
+		assert.equal(locators.length, 3, 'one picker each for Account, Session and the agent of Message → Reply');
 		for (const locator of locators) {
 			assert.deepEqual(
 				locator.modes?.map((mode) => mode.name),
@@ -167,6 +168,28 @@ describe('the WeChat Customer Service node keeps the contract', () => {
 		);
 		const sendAs = (additionalFields?.options as INodeProperties[] | undefined)?.find((o) => o.name === 'kfAccount');
 		assert.equal(sendAs?.type, 'resourceLocator');
+	});
+
+	test('round 2: Message → Reply: replyType text (default), image, voice, transferToCustomerService; the agent kfAccount', () => {
+		const replyType = description.properties.find((p) => p.name === 'replyType');
+		assert.deepEqual(
+			((replyType?.options ?? []) as INodePropertyOptions[]).map((o) => o.value).sort(),
+			['image', 'text', 'transferToCustomerService', 'voice'],
+		);
+		assert.equal(replyType?.default, 'text');
+		const agent = description.properties.find(
+			(p) => p.name === 'kfAccount' && p.displayOptions?.show?.operation?.includes('reply'),
+		);
+		assert.deepEqual(agent?.displayOptions?.show?.replyType, ['transferToCustomerService']);
+		assert.equal(agent?.type, 'resourceLocator');
+		assert.equal(agent?.required, false);
+		const replySources = description.properties.filter(
+			(p) => p.name === 'mediaSource' && p.displayOptions?.show?.operation?.includes('reply'),
+		);
+		assert.deepEqual(
+			replySources.flatMap((p) => (p.options as INodePropertyOptions[]).map((o) => o.value)).sort(),
+			['binary', 'mediaId'],
+		);
 	});
 
 	test('Get Many operations default to a limit of 50', () => {

@@ -95,6 +95,31 @@ export function weChatOperation<Input>(spec: OperationSpec<Input>): INodePropert
 	};
 }
 
+/** An operation that calls no WeChat endpoint of its own (Message → Reply): its output is what it built locally. */
+export interface LocalOperationSpec<Input> {
+	/** As in `OperationSpec`: this item's parameters, read and validated once, before anything is sent. */
+	read: (context: IExecutePaginationFunctions) => Input | Promise<Input>;
+	/** The output item; requests it needs (a media upload) go through `weChatApiRequest` like any other. */
+	run: (input: Input, context: IExecutePaginationFunctions) => IDataObject | Promise<IDataObject>;
+}
+
+/**
+ * The routing of an operation without an endpoint. n8n's declarative engine sends an operation's request only when its
+ * `pagination` function calls `makeRoutingRequest`; this one never does, and the routing names no URL, so nothing
+ * reaches WeChat but what `run` sends itself. Parameters are read once per item, as in `weChatOperation`.
+ */
+export function localOperation<Input>(spec: LocalOperationSpec<Input>): INodePropertyRouting {
+	return {
+		send: { paginate: true },
+		operations: {
+			async pagination(this: IExecutePaginationFunctions): Promise<INodeExecutionData[]> {
+				const input = await spec.read(this);
+				return [{ json: await spec.run(input, this) }];
+			},
+		},
+	};
+}
+
 /** The entries of a list in WeChat's answer, one output item each; an absent list is an empty one. */
 export function listIn(answer: IDataObject, property: string): IDataObject[] {
 	const list = answer[property];

@@ -3,6 +3,7 @@
  */
 import { randomInt } from 'crypto';
 
+import type { PassiveReply } from '../../shared/passiveReply';
 import { buildXml } from '../../shared/xml';
 import { encryptMessage } from './pushCrypto';
 import { messageSignature } from './verifySignature';
@@ -10,23 +11,32 @@ import { messageSignature } from './verifySignature';
 /** WeChat's "nothing to reply" answer: acknowledged, no retry, nothing shown to the user. */
 export const SUCCESS_REPLY = 'success';
 
+/** Who a reply goes to and from: the push's sender and recipient, swapped. */
+export interface ReplyAddress {
+	ToUserName: string;
+	FromUserName: string;
+}
+
 /**
- * The reply that hands the user over to the customer-service system (transfer_customer_service, docs/wechat-protocol.md §6). Sender
- * and recipient swap: the reply goes from the account to the user. `TransInfo/KfAccount` only when an agent is
- * named; without it WeChat picks an agent.
+ * The XML of a passive reply to `push` (docs/wechat-protocol.md §6): sender and recipient swap, the reply goes from
+ * the account to the user. For transfer_customer_service, `TransInfo/KfAccount` only when an agent is named; without
+ * it WeChat picks an agent.
  */
-export function transferToCustomerServiceXml(
-	push: { ToUserName: string; FromUserName: string },
-	kfAccount: string,
-	nowSeconds: number,
-): string {
+export function passiveReplyXml(push: ReplyAddress, reply: PassiveReply, nowSeconds: number): string {
 	return buildXml({
 		ToUserName: push.FromUserName,
 		FromUserName: push.ToUserName,
 		CreateTime: nowSeconds,
-		MsgType: 'transfer_customer_service',
-		TransInfo: kfAccount ? { KfAccount: kfAccount } : undefined,
+		...reply,
 	});
+}
+
+/** The reply that hands the user over to the customer-service system (transfer_customer_service). */
+export function transferToCustomerServiceXml(push: ReplyAddress, kfAccount: string, nowSeconds: number): string {
+	const reply: PassiveReply = kfAccount
+		? { MsgType: 'transfer_customer_service', TransInfo: { KfAccount: kfAccount } }
+		: { MsgType: 'transfer_customer_service' };
+	return passiveReplyXml(push, reply, nowSeconds);
 }
 
 /**

@@ -7,7 +7,18 @@ import { DEFAULT_MEMORY_BYTES } from './deduplicate';
 import type { FormatSetting } from './parsePush';
 import { isValidEncodingAESKey } from './pushCrypto';
 
-export type ReplySetting = 'success' | 'transferToCustomerService';
+/** `fromWorkflow`: the workflow's Message → Reply decides, within `replyDeadlineMs` (replyFromWorkflow.ts). */
+export type ReplySetting = 'success' | 'transferToCustomerService' | 'fromWorkflow';
+/** What WeChat gets when the workflow does not reply in time, fails, or ends without a reply. */
+export type FallbackReplySetting = 'success' | 'transferToCustomerService';
+
+/**
+ * WeChat waits 5 s for an answer, then closes the connection and delivers the push again. The trigger answers the
+ * fallback at 4 s by default, leaving a second for the network; never later than 4.8 s, never before 0.5 s.
+ */
+export const DEFAULT_REPLY_DEADLINE_MS = 4000;
+export const MIN_REPLY_DEADLINE_MS = 500;
+export const MAX_REPLY_DEADLINE_MS = 4800;
 
 /**
  * The 消息加解密方式 of 服务器配置. `auto` follows the credential: with an EncodingAESKey only encrypted pushes
@@ -27,6 +38,10 @@ export interface PushSettings {
 	events: string[];
 	reply: ReplySetting;
 	kfAccount: string;
+	/** Reply From Workflow only: the answer when the workflow is late, fails or gives none. */
+	fallbackReply: FallbackReplySetting;
+	/** Reply From Workflow only: how long the workflow has to reply, in milliseconds. */
+	replyDeadlineMs: number;
 	maxTimestampAge: number;
 	deduplicate: boolean;
 	format: FormatSetting;
@@ -84,6 +99,17 @@ export function readEncryptionSetting(value: unknown): EncryptionSetting {
 	return value === 'plaintext' || value === 'compatible' || value === 'safe' ? value : 'auto';
 }
 
+function readReplySetting(value: unknown): ReplySetting {
+	return value === 'transferToCustomerService' || value === 'fromWorkflow' ? value : 'success';
+}
+
+/** Inside WeChat's 5 s whatever an expression gives: out-of-range values are clamped, anything else is the default. */
+function readReplyDeadline(value: unknown): number {
+	const deadline = Number(value ?? DEFAULT_REPLY_DEADLINE_MS);
+	if (!Number.isFinite(deadline)) return DEFAULT_REPLY_DEADLINE_MS;
+	return Math.min(MAX_REPLY_DEADLINE_MS, Math.max(MIN_REPLY_DEADLINE_MS, Math.round(deadline)));
+}
+
 export function readPushSettings(
 	credentials: ICredentialDataDecryptedObject,
 	parameters: { events: unknown; reply: unknown; kfAccount: unknown; options: unknown; encryption?: unknown },
@@ -114,8 +140,10 @@ export function readPushSettings(
 		appId: credentialText(credentials, 'appId'),
 		encodingAESKeys,
 		events,
-		reply: parameters.reply === 'transferToCustomerService' ? 'transferToCustomerService' : 'success',
+		reply: readReplySetting(parameters.reply),
 		kfAccount: typeof parameters.kfAccount === 'string' ? parameters.kfAccount.trim() : '',
+		fallbackReply: options.fallbackReply === 'transferToCustomerService' ? 'transferToCustomerService' : 'success',
+		replyDeadlineMs: readReplyDeadline(options.replyDeadline),
 		// A negative or non-numeric age (e.g. from an expression) falls back to the default rather than to "off".
 		maxTimestampAge: Number.isFinite(maxAge) && maxAge >= 0 ? Math.floor(maxAge) : DEFAULT_MAX_TIMESTAMP_AGE,
 		deduplicate: options.deduplicate !== false,

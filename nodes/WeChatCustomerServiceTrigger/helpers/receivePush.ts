@@ -7,7 +7,8 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { encryptedReplyXml, SUCCESS_REPLY, transferToCustomerServiceXml } from './buildReply';
+import type { PassiveReply } from '../../shared/passiveReply';
+import { encryptedReplyXml, passiveReplyXml, SUCCESS_REPLY, type ReplyAddress } from './buildReply';
 import {
 	contentDigest,
 	memoryKey,
@@ -52,6 +53,25 @@ export interface PushOutcome extends StoredReply {
 	 * execution, `webhook()` forgets them, so that WeChat's retry runs the push instead of getting the stored answer.
 	 */
 	rememberedKeys?: string[];
+	/** A repeated delivery: the memory key it was recognised by (an answer still being decided may be waited for). */
+	matchedKey?: string;
+	/** Reply From Workflow, for a push that starts an execution: where the workflow's reply goes, and how. */
+	replyTarget?: ReplyTarget;
+	/**
+	 * Reply From Workflow: replaces the answer remembered for this push (the fallback, stored when it was accepted)
+	 * with the one WeChat finally got, so that later deliveries get that answer; an error answer (n8n could not run
+	 * the execution) is forgotten instead, so that WeChat's next delivery runs the push.
+	 */
+	rememberAnswer?: (answer: StoredReply, now: number) => void;
+}
+
+/** What a reply to one push needs besides its content: the push's two parties, and the key it came with. */
+export interface ReplyTarget {
+	address: ReplyAddress;
+	/** The EncodingAESKey the push was decrypted with; the reply is encrypted with it. Undefined in plaintext mode. */
+	encodingAESKey?: string;
+	/** Only user messages can be handed to an agent (never events). */
+	userMessage: boolean;
 }
 
 /** The answer is the reason, short and secret-free: the sender can only learn what it already sent. */
@@ -192,10 +212,29 @@ export function receivePush(
 	if (settings.deduplicate) {
 		const identityKey = identity.key();
 		const earlier = memory.recall(identityKey, now);
-		if (earlier) return finish({ ...earlier.reply, note: 'duplicate' });
+		if (earlier) return finish({ ...earlier.reply, note: 'duplicate', matchedKey: identityKey });
 		records.push({ key: identityKey });
 	}
-	return finish({ ...buildAnswer(fields, settings, replyKey, now), item: pushToItem(fields) });
+	if (settings.reply === 'success') {
+		return finish({ ...acknowledge(SUCCESS_REPLY, 'text/plain'), item: pushToItem(fields) });
+	}
+	const target: ReplyTarget = {
+		address: { ToUserName: textField(fields, 'ToUserName') ?? '', FromUserName: textField(fields, 'FromUserName') ?? '' },
+		encodingAESKey: replyKey,
+		userMessage: isUserMessage(fields),
+	};
+	const started = finish({ ...answerBySetting(target, settings, now), item: pushToItem(fields) });
+	if (settings.reply !== 'fromWorkflow') return started;
+	const keys = started.rememberedKeys ?? [];
+	return {
+		...started,
+		replyTarget: target,
+		rememberAnswer: (answer, at) => {
+			if (keys.length === 0) return;
+			memory.forget(keys);
+			if (answer.status < 300) memory.remember(records, answer, expiresAt, at, settings.memoryBytes);
+		},
+	};
 }
 
 /** Plaintext: the same request again gets the answer it got; the same timestamp and nonce with another body: refused. */
@@ -208,7 +247,7 @@ function recallRequest(
 	const earlier = memory.recall(requestKey, now);
 	if (!earlier) return 'new';
 	if (earlier.contentDigest !== digest) return 'conflict';
-	return { ...earlier.reply, note: 'duplicate' };
+	return { ...earlier.reply, note: 'duplicate', matchedKey: requestKey };
 }
 
 /**
@@ -249,7 +288,7 @@ function authenticateEncrypted(
 	// key starts with the signature (40 hex digits), as the shared copy keeps only a key's first characters.
 	const requestKey = `${msgSignature}\u0000request\u0000${settings.scope}`;
 	const earlier = memory.recall(requestKey, now);
-	if (earlier) return fail({ ...earlier.reply, note: 'duplicate' });
+	if (earlier) return fail({ ...earlier.reply, note: 'duplicate', matchedKey: requestKey });
 	const decrypted = decryptPush(encrypt, settings.encodingAESKeys, settings.appId);
 	if (!decrypted.ok) return fail(rejectAuthenticated(`${decrypted.code} ${decrypted.reason}`));
 	const inner = parsePushDocument(decrypted.message, format);
@@ -290,29 +329,49 @@ function authenticatePlaintext(
 	return { ok: true, value: { fields: envelope, requestKey, digest } };
 }
 
-function buildAnswer(
-	fields: PushFields,
-	settings: PushSettings,
-	encodingAESKey: string | undefined,
+/**
+ * The answer the trigger decides itself: `success`, the transfer, or for Reply From Workflow the fallback (remembered
+ * until the workflow's own reply replaces it).
+ */
+function answerBySetting(target: ReplyTarget, settings: PushSettings, now: number): StoredReply {
+	const reply = settings.reply === 'fromWorkflow' ? settings.fallbackReply : settings.reply;
+	if (reply !== 'transferToCustomerService') return acknowledge(SUCCESS_REPLY, 'text/plain');
+	// The fallback's transfer lets WeChat choose the agent: Agent Account belongs to Reply = Transfer.
+	const transfer: PassiveReply =
+		settings.reply === 'transferToCustomerService' && settings.kfAccount
+		? { MsgType: 'transfer_customer_service', TransInfo: { KfAccount: settings.kfAccount } }
+		: { MsgType: 'transfer_customer_service' };
+	return passiveAnswer(target, transfer, settings, now);
+}
+
+/**
+ * The HTTP answer that carries `reply` to the push's sender; `success` for a transfer of an event (only user messages
+ * can be handed to an agent; an event answered with a transfer would be ignored at best).
+ */
+export function passiveAnswer(
+	target: ReplyTarget,
+	reply: PassiveReply,
+	settings: Pick<PushSettings, 'token' | 'appId'>,
 	now: number,
 ): StoredReply {
-	// Only user messages can be handed to an agent; an event answered with a transfer would be ignored at best.
-	if (settings.reply !== 'transferToCustomerService' || !isUserMessage(fields)) {
+	if (reply.MsgType === 'transfer_customer_service' && !target.userMessage) {
 		return acknowledge(SUCCESS_REPLY, 'text/plain');
 	}
 	const nowSeconds = Math.floor(now / 1000);
-	const xml = transferToCustomerServiceXml(
-		{ ToUserName: textField(fields, 'ToUserName') ?? '', FromUserName: textField(fields, 'FromUserName') ?? '' },
-		settings.kfAccount,
-		nowSeconds,
-	);
+	const xml = passiveReplyXml(target.address, reply, nowSeconds);
 	// The reply is XML also for JSON-format pushes: WeChat documents passive replies, transfer_customer_service
 	// included, only as XML (its Official Account push page even lists XML as the only data format), and the SDKs
-	// that accept JSON pushes disagree on the key casing of a JSON reply (docs/wechat-protocol.md §6 and §7), so XML is the one
-	// shape known to be understood. Encrypted whenever the push was (safe mode requires it; compatible allows it).
-	if (encodingAESKey === undefined) return acknowledge(xml, 'text/xml');
+	// that accept JSON pushes disagree on the key casing of a JSON reply (docs/wechat-protocol.md §6 and §7), so XML is
+	// the one shape known to be understood. Encrypted whenever the push was (safe mode requires it; compatible allows
+	// it), with the key the push came with.
+	if (target.encodingAESKey === undefined) return acknowledge(xml, 'text/xml');
 	return acknowledge(
-		encryptedReplyXml(xml, { token: settings.token, encodingAESKey, appId: settings.appId, nowSeconds }),
+		encryptedReplyXml(xml, {
+			token: settings.token,
+			encodingAESKey: target.encodingAESKey,
+			appId: settings.appId,
+			nowSeconds,
+		}),
 		'text/xml',
 	);
 }

@@ -16,6 +16,7 @@ import {
 	THUMB_MESSAGE_TYPES,
 	type MessageType,
 } from './messagePayloads';
+import { mediaSourceOptions } from './textAndMediaFields';
 import { isFromBinary, MAIN_MEDIA, THUMB_MEDIA } from './uploadMedia';
 
 /** The send-as account, validated; empty when the message goes out under the Official Account's own name. */
@@ -71,75 +72,50 @@ export const option: INodePropertyOptions = {
 
 const showFor = (...msgType: MessageType[]) => ({ show: { msgType } });
 
-const mediaSourceOptions = [
-	{
-		name: 'Binary Data',
-		value: 'binary',
-		description: 'Upload a file of the input item as temporary media (临时素材) and send it in the same step',
-	},
-	{
-		name: 'Media ID',
-		value: 'mediaId',
-		description: 'Send media uploaded earlier (a media_id, e.g. from a previous run\'s output)',
-	},
-];
+const typeProperty: INodeProperties = {
+	displayName: 'Message Type',
+	name: 'msgType',
+	type: 'options',
+	noDataExpression: true,
+	default: 'text',
+	hint: 'WeChat delivers customer-service messages only within 48 hours of the user\'s last message, menu click, follow or scan (otherwise error 45015), and only a few per interaction (45047)',
+	options: [
+		{ name: 'Card Coupon', value: 'wxcard', description: 'A card or coupon (卡券)' },
+		{ name: 'Image', value: 'image', description: 'A JPG, PNG or GIF image of at most 10 MB' },
+		{
+			name: 'Menu',
+			value: 'msgmenu',
+			description: 'A text with tappable choices (菜单消息); verified accounts only',
+		},
+		{
+			name: 'Mini Program Page',
+			value: 'miniprogrampage',
+			description: 'A mini program card (小程序卡片) of a mini program linked to this account',
+		},
+		{ name: 'Music', value: 'music', description: 'A playable music link (音乐消息)' },
+		{
+			name: 'News',
+			value: 'news',
+			description: 'One article card (图文消息) that opens a URL',
+		},
+		{
+			name: 'News Material (Legacy)',
+			value: 'mpnews',
+			description: 'A permanent news material by media_id; WeChat has retired this for many accounts',
+		},
+		{
+			name: 'Published Article',
+			value: 'mpnewsarticle',
+			description: 'An article published by this account (已发布的图文), by article_id',
+		},
+		{ name: 'Text', value: 'text', description: 'A text message (文本消息)' },
+		{ name: 'Video', value: 'video', description: 'An MP4 video of at most 10 MB with a thumbnail' },
+		{ name: 'Voice', value: 'voice', description: 'An AMR or MP3 voice clip of at most 2 MB and 60 seconds' },
+	],
+};
 
-const properties: INodeProperties[] = [
-	{
-		displayName: 'Message Type',
-		name: 'msgType',
-		type: 'options',
-		noDataExpression: true,
-		default: 'text',
-		hint: 'WeChat delivers customer-service messages only within 48 hours of the user\'s last message, menu click, follow or scan (otherwise error 45015), and only a few per interaction (45047)',
-		options: [
-			{ name: 'Card Coupon', value: 'wxcard', description: 'A card or coupon (卡券)' },
-			{ name: 'Image', value: 'image', description: 'A JPG, PNG or GIF image of at most 10 MB' },
-			{
-				name: 'Menu',
-				value: 'msgmenu',
-				description: 'A text with tappable choices (菜单消息); verified accounts only',
-			},
-			{
-				name: 'Mini Program Page',
-				value: 'miniprogrampage',
-				description: 'A mini program card (小程序卡片) of a mini program linked to this account',
-			},
-			{ name: 'Music', value: 'music', description: 'A playable music link (音乐消息)' },
-			{
-				name: 'News',
-				value: 'news',
-				description: 'One article card (图文消息) that opens a URL',
-			},
-			{
-				name: 'News Material (Legacy)',
-				value: 'mpnews',
-				description: 'A permanent news material by media_id; WeChat has retired this for many accounts',
-			},
-			{
-				name: 'Published Article',
-				value: 'mpnewsarticle',
-				description: 'An article published by this account (已发布的图文), by article_id',
-			},
-			{ name: 'Text', value: 'text', description: 'A text message (文本消息)' },
-			{ name: 'Video', value: 'video', description: 'An MP4 video of at most 10 MB with a thumbnail' },
-			{ name: 'Voice', value: 'voice', description: 'An AMR or MP3 voice clip of at most 2 MB and 60 seconds' },
-		],
-	},
-
-	// text
-	{
-		displayName: 'Text',
-		name: 'content',
-		type: 'string',
-		typeOptions: { rows: 4 },
-		default: '',
-		required: true,
-		displayOptions: showFor('text'),
-		description: 'The message text. Links are allowed, including mini program links (data-miniprogram-appid).',
-	},
-
-	// image, voice, video
+/** Between the shared Text and the shared Media ID (textAndMediaFields.ts). */
+const mediaProperties: INodeProperties[] = [
 	{
 		displayName: 'Media Source',
 		name: 'mediaSource',
@@ -158,17 +134,9 @@ const properties: INodeProperties[] = [
 		displayOptions: { show: { msgType: ['image', 'voice', 'video'], mediaSource: ['binary'] } },
 		hint: 'The input binary field holding the file. Limits: image JPG/PNG/GIF 10 MB, voice AMR/MP3 2 MB, video MP4 10 MB.',
 	},
-	{
-		displayName: 'Media ID',
-		name: 'mediaId',
-		type: 'string',
-		default: '',
-		required: true,
-		displayOptions: { show: { msgType: ['image', 'voice', 'video'], mediaSource: ['mediaId'] } },
-		description:
-			'The media_id of an uploaded file of this type: temporary media (临时素材) stay valid for 3 days, permanent materials (永久素材) indefinitely',
-	},
+];
 
+const properties: INodeProperties[] = [
 	// video, music: thumbnail
 	{
 		displayName: 'Thumbnail Source',
@@ -399,7 +367,11 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const fields = updateDisplayOptions(
-	{ show: { resource: ['message'], operation: ['send'] } },
-	properties,
-);
+const sendOnly = { show: { resource: ['message'], operation: ['send'] } };
+
+/** Message Type, which comes before the text and media fields shared with Message → Reply. */
+export const typeFields = updateDisplayOptions(sendOnly, [typeProperty]);
+
+export const mediaFields = updateDisplayOptions(sendOnly, mediaProperties);
+
+export const fields = updateDisplayOptions(sendOnly, properties);
