@@ -88,7 +88,7 @@ function routingWorkflow(
 		'transfer to alice': [
 			reply('Reply Transfer to Alice', {
 				replyType: 'transferToCustomerService',
-				transferOptions: { kfAccount: { __rl: true, mode: 'id', value: AGENT } },
+				kfAccount: { __rl: true, mode: 'id', value: AGENT },
 			}),
 		],
 		transfer: [reply('Reply Transfer', { replyType: 'transferToCustomerService' })],
