@@ -134,7 +134,9 @@ async function main(): Promise<void> {
 					? ', who served them last and is online'
 					: choice?.chosenBecause === 'leastLoaded'
 						? ', the least-loaded online agent'
-						: '';
+						: choice?.chosenBecause === 'nobodyOnline'
+							? ' (nobody online: the waiting queue)'
+							: '';
 			const kind = xmlField(reply.plaintext, 'MsgType');
 			const got =
 				kind === 'transfer_customer_service'
