@@ -58,9 +58,8 @@ export function triggerChecks(e2e: E2eRun): void {
 			await e2e.n8n.publish(escalationId());
 			await e2e.n8n.publish(e2e.examples.welcome.id);
 			await e2e.n8n.publish(e2e.workflows.transfer.id);
-			for (const workflow of [e2e.examples['escalation-by-workflow'], ...Object.values(e2e.replyWorkflows)]) {
-				await e2e.n8n.publish(workflow.id);
-			}
+			await e2e.n8n.publish(e2e.examples['escalation-by-workflow'].id);
+			await e2e.n8n.publish(e2e.replyWorkflow.id);
 			await e2e.n8n.start();
 			escalationUrl = triggerUrl(e2e.n8n, e2e.examples.escalation);
 			transferUrl = triggerUrl(e2e.n8n, e2e.workflows.transfer);
