@@ -370,7 +370,14 @@ export class WeChatCustomerServiceTrigger implements INodeType {
 					now: Date.now,
 				});
 			} catch (error) {
+				// Without the takeover n8n would send the last node's JSON as it is: answer the fallback now instead.
 				this.logger.warn(`WeChat push answer not prepared: ${describeError(error, knownSecrets)}`, where);
+				try {
+					this.getResponseObject().status(outcome.status).type(outcome.contentType).send(outcome.body);
+				} catch {
+					// The connection is gone; WeChat's next delivery gets the remembered fallback.
+				}
+				return { noWebhookResponse: true, workflowData: [this.helpers.returnJsonArray([outcome.item])] };
 			}
 			return { workflowData: [this.helpers.returnJsonArray([outcome.item])] };
 		}

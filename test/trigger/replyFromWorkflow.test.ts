@@ -318,3 +318,17 @@ describe("Reply From Workflow: WeChat's retries", () => {
 		assert.equal(later.response.body, 'success', 'the late reply did not replace the answer WeChat got');
 	});
 });
+
+describe('Reply From Workflow: robustness', () => {
+	test('a response the trigger cannot take over gets the fallback at once, and the execution still starts', async () => {
+		const call = pushCall(message('text'), { mode: 'safe' }, { parameters: FROM_WORKFLOW });
+		const { context, response, res } = createWebhookContext(call);
+		Object.defineProperty(res, 'json', { value: res.json, writable: false });
+		const result = await trigger.webhook.call(context);
+		assert.equal(result.noWebhookResponse, true, 'n8n must not send the last node as it is');
+		assert.equal(result.workflowData?.[0]?.length, 1);
+		assert.equal(response.sends, 1);
+		assert.equal(response.body, 'success');
+		assert.match(response.logs[0]?.message ?? '', /^WeChat push answer not prepared: TypeError: /);
+	});
+});

@@ -211,7 +211,8 @@ describe(`n8n ${N8N_VERSION} in queue mode: main, 2 workers, 2 webhook processes
 				queue.figure(
 					`queue-token-calls: ${tokenCalls.stable ?? 'n/a'} (stable; 20 executions × 10 items at once from an empty ` +
 						`credential, 2 workers of concurrency ${WORKER_CONCURRENCY}; classic ${tokenCalls.classic ?? 'n/a'}; ` +
-						`external ${tokenCalls.external ?? 'n/a'} to WeChat and ${centralServiceCalls} to the central token service; ` +
+						`external: 1 token request to WeChat in all, the central token service's own (n8n made ` +
+						`${tokenCalls.external ?? 'n/a'}), and the service was asked ${centralServiceCalls} times, once per cold worker; ` +
 						`token revoked mid-run: ${refreshes} refreshes)`,
 				);
 			},
