@@ -1,21 +1,24 @@
 /**
  * `npm run demo`: the package in a real n8n, end to end, on this machine only. Builds and packs the package, installs
  * it into a throw-away n8n (2.41.0 by default; N8N_VERSION=1.123.81 or --n8n-version for the last 1.x), starts the
- * WeChat emulator with its demo account, imports the five example workflows, runs the scheduled ones once headlessly,
+ * WeChat emulator with its demo account, imports the six example workflows, runs the scheduled ones once headlessly,
  * publishes the trigger-started ones, starts n8n and sends it pushes the way WeChat does (signed, safe-mode
- * encrypted). Then it tells what happened, stops everything and exits 0. n8n's own output goes to a log file whose
- * path is printed only on failure.
+ * encrypted), decrypting the passive replies as WeChat would. Then it tells what happened, stops everything and exits
+ * 0. n8n's own output goes to a log file whose path is printed only on failure.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { decryptReply, xmlField } from '../../test/emulator/pushSender';
 import { startEmulator } from './lib/emulator';
 import {
 	configuredExamples,
 	CREDENTIAL_ID,
 	CREDENTIAL_NAME,
 	emulatorCredential,
+	ENCODING_AES_KEY,
+	PUSH_TOKEN,
 	SAMPLE_JPEG,
 	TRIGGER_NODE,
 	triggerUrl,
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
 			threshold: 3,
 			welcomeImageUrl: `${imageServer.url}/brand/welcome.jpg`,
 		});
-		say('Importing the emulator credential and the five example workflows into n8n…');
+		say('Importing the emulator credential and the six example workflows into n8n…');
 		await instance.importCredentials([emulatorCredential(emulator)]);
 		await instance.importWorkflows(Object.values(examples));
 
@@ -83,13 +86,67 @@ async function main(): Promise<void> {
 		const alertRun = await instance.execute(examples['waiting-queue-alert'].id);
 		if (alertRun.error) throw new Error(`Waiting-queue alert failed: ${alertRun.error.message}`);
 
-		say('Publishing "Escalation" and "Welcome", starting n8n and sending it WeChat pushes…');
+		say('Publishing "Escalation", "Escalation by workflow" and "Welcome", starting n8n and sending it WeChat pushes…');
+		const byWorkflow = examples['escalation-by-workflow'];
 		await instance.publish(examples.escalation.id);
+		await instance.publish(byWorkflow.id);
 		await instance.publish(examples.welcome.id);
 		await instance.start();
 		const escalationUrl = triggerUrl(instance, examples.escalation);
 		const welcomeUrl = triggerUrl(instance, examples.welcome);
+		const byWorkflowUrl = triggerUrl(instance, byWorkflow);
 		await instance.waitForWebhook(escalationUrl);
+		await instance.waitForWebhook(byWorkflowUrl);
+
+		// Escalation by workflow first, while Alice (2 open sessions) and Bob (1) are online: a returning customer whom
+		// Alice served an hour ago goes back to Alice, a first-time writer to Bob, the least loaded.
+		const returning = 'oDemoReturningCustomer000001';
+		const firstTimer = 'oDemoFirstTimeWriter00000001';
+		const servedAt = Math.floor(Date.now() / 1000) - 3600;
+		await emulator.admin('seed', {
+			records: [
+				{ openid: returning, opercode: 2003, text: '我的订单还没到', time: servedAt - 60, worker: 'alice@emulator_oa' },
+				{ openid: returning, opercode: 2002, text: '已为您查询，明天送达', time: servedAt, worker: 'alice@emulator_oa' },
+			],
+		});
+		const byWorkflowLines: string[] = [];
+		const asked: Array<{ openid: string; text: string; history: string }> = [
+			{ openid: returning, text: '转人工，还是找上次那位客服', history: ' (Alice served them an hour ago)' },
+			{ openid: firstTimer, text: 'Can I talk to a human?', history: ' (no chats in the last 2 days)' },
+			{ openid: demo.recentFollowers[10], text: 'Do you ship to Hong Kong?', history: '' },
+		];
+		for (const [index, conversation] of asked.entries()) {
+			const delivery = await push(byWorkflowUrl, emulator.appId, textMessage(conversation.openid, conversation.text));
+			const answered = delivery.deliveries[delivery.deliveries.length - 1];
+			if (answered.status !== 200)
+				throw new Error(`the trigger answered HTTP ${answered.status ?? answered.error}: ${answered.body}`);
+			const reply = decryptReply(answered.body ?? '', {
+				token: PUSH_TOKEN,
+				encodingAESKey: ENCODING_AES_KEY,
+				appId: emulator.appId,
+			});
+			if (!reply.signatureValid) throw new Error('the passive reply carries a wrong MsgSignature');
+			const rows = await instance.internals.waitForExecutions(byWorkflow.id, index + 1);
+			const run = await instance.internals.executionData(rows[rows.length - 1].id);
+			const choice = run.items('Choose Agent')[0] as { chosenBecause?: string } | undefined;
+			const why =
+				choice?.chosenBecause === 'servedLast'
+					? ', who served them last and is online'
+					: choice?.chosenBecause === 'leastLoaded'
+						? ', the least-loaded online agent'
+						: choice?.chosenBecause === 'nobodyOnline'
+							? ' (nobody online: the waiting queue)'
+							: '';
+			const kind = xmlField(reply.plaintext, 'MsgType');
+			const got =
+				kind === 'transfer_customer_service'
+					? `transfer_customer_service to ${xmlField(reply.plaintext, 'KfAccount') ?? 'whoever WeChat picks'}${why}`
+					: `passive ${kind} "${clip(xmlField(reply.plaintext, 'Content') ?? '')}" (no customer-service quota used)`;
+			byWorkflowLines.push(
+				`  • ${short(conversation.openid)} wrote "${conversation.text}"${conversation.history}`,
+				`      → answered in ${(answered.ms / 1000).toFixed(1)} s, encrypted: ${got}`,
+			);
+		}
 
 		await emulator.admin('clear-log', {});
 		const [wantsHuman, asksHours, wantsHumanLate] = [
@@ -191,6 +248,10 @@ async function main(): Promise<void> {
 			'',
 			'Escalation — WeChat Customer Service Trigger, pushes signed and encrypted (safe mode) as WeChat sends them',
 			...escalationLines,
+			'',
+			'Escalation by workflow — trigger Reply "From Workflow": each branch ends with Message → Reply, whose passive reply',
+			'n8n sends back as the answer to the push (decrypted here as WeChat does)',
+			...byWorkflowLines,
 			'',
 			'Welcome — trigger on subscribe',
 			`  • ${short(newcomer)} followed the account → sent "${clip(welcomeText[0]?.text?.content ?? '(nothing)')}"`,

@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: the real n8n editor on http://127.0.0.1:5678 (N8N_DEV_PORT to change) with the package freshly built,
  * packed and installed as a community package, the WeChat emulator with its demo account, the emulator credential and
- * the five examples imported (Escalation and Welcome published), and an owner account set up so that you can log in
+ * the six examples imported (Escalation, Escalation by Workflow and Welcome published), and an owner account set up so that you can log in
  * at once. Runs until Ctrl-C, then stops n8n and the emulator and removes the temporary n8n folder (KEEP_N8N=1 keeps
  * it). `--n8n-version 1.123.81` (or N8N_VERSION) runs the last n8n 1.x instead of 2.41.0.
  */
@@ -65,6 +65,7 @@ async function main(): Promise<void> {
 		await n8n.importCredentials([emulatorCredential(emulator)]);
 		await n8n.importWorkflows(Object.values(examples));
 		await n8n.publish(examples.escalation.id);
+		await n8n.publish(examples['escalation-by-workflow'].id);
 		await n8n.publish(examples.welcome.id);
 		say(`Starting n8n on ${n8n.baseUrl}…`);
 		await n8n.start();
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
 				`n8n ${version} is running: ${n8n.baseUrl}`,
 				`  log in as ${OWNER.email} / ${OWNER.password}`,
 				`  credential "${CREDENTIAL_NAME}" → WeChat emulator ${emulator.baseUrl} (AppID ${emulator.appId})`,
-				'  workflows: the five examples; Escalation and Welcome are published',
+				'  workflows: the six examples; Escalation, Escalation by Workflow and Welcome are published',
 				`  files written by workflows: ${n8n.filesDir}`,
 				`  n8n log: ${n8n.logFile}`,
 				'',
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
 				`  curl -s -X POST ${emulator.baseUrl}/__emulator/push -H 'content-type: application/json' \\`,
 				`    -d '${JSON.stringify(samplePush)}'`,
 				`Then see what reached "WeChat": ${emulator.baseUrl}/__emulator/log?kind=api`,
+				`For the workflow-decided reply (escalation-by-workflow.json), send it to ${triggerUrl(n8n, examples['escalation-by-workflow'])}`,
 				'',
 				'Offline by design: connections from n8n beyond 127.0.0.1 are refused (scripts/n8n/netGuard.cjs).',
 				'After changing the nodes, stop with Ctrl-C and run npm run dev again (it rebuilds and reinstalls).',

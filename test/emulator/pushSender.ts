@@ -208,6 +208,14 @@ function deliverOnce(target: URL, built: BuiltPush, attempt: number, timeoutMs: 
 	});
 }
 
+/**
+ * One delivery of a push built before, as WeChat repeats it: the same URL and body. For retries sent while the first
+ * delivery is still waiting for its answer, which deliverPush (one delivery after the other) cannot do.
+ */
+export async function deliverBuiltPush(url: string, built: BuiltPush, attempt = 1, timeoutMs = 5000): Promise<Delivery> {
+	return await deliverOnce(urlWithQuery(url, built.query), built, attempt, timeoutMs);
+}
+
 export async function deliverPush(
 	url: string,
 	options: DeliverOptions,

@@ -22,6 +22,7 @@ import { buildAndPack } from '../lib/packageUnderTest';
 import { shutdown } from '../lib/processes';
 import { type Receiver, startReceiver } from '../lib/receiver';
 import { sleep } from '../lib/waits';
+import { replyWorkflow } from './replyWorkflows';
 import { accountSeed, type BeijingDays, beijingDays, checkWorkflows, JPEG } from './testData';
 
 export function isToken(request: LoggedApiRequest): boolean {
@@ -51,6 +52,8 @@ export class E2eRun {
 	days!: BeijingDays;
 	examples!: Record<ExampleName, WorkflowJson>;
 	workflows!: ReturnType<typeof checkWorkflows>;
+	/** The workflow of four triggers with Reply = From Workflow (replyChecks.ts). */
+	replyWorkflow!: WorkflowJson;
 	/** Entries the loopback guard's positive control left in the connection log; later checks look past them. */
 	controlEntries = 0;
 	/** Token requests this process made itself (not n8n), for ensureN8nHoldsToken. */
@@ -115,7 +118,12 @@ export class E2eRun {
 				welcomeImageUrl: `${imageServer.url}/img/welcome.jpg`,
 			});
 			this.workflows = checkWorkflows(this.n8n.filesDir, this.days, this.examples);
-			await this.n8n.importWorkflows([...Object.values(this.examples), ...Object.values(this.workflows)]);
+			this.replyWorkflow = replyWorkflow(this.n8n.filesDir);
+			await this.n8n.importWorkflows([
+				...Object.values(this.examples),
+				...Object.values(this.workflows),
+				this.replyWorkflow,
+			]);
 		});
 	}
 

@@ -2,7 +2,8 @@
  * The checks of the trigger behind `n8n start`, in a suite of their own that publishes the trigger workflows and
  * starts n8n first: the editor's REST API (credential Test, account picker), the URL check (echostr), pushes as
  * WeChat delivers them (safe mode, XML and JSON, retried, forged, tampered with), the passive reply, the events filter,
- * a token revoked while n8n runs, and, last, that nothing left loopback while n8n served all this.
+ * a token revoked while n8n runs, the replies workflows decide (replyChecks.ts), and, last, that nothing left loopback
+ * while n8n served all this.
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -31,6 +32,7 @@ import { nonLoopbackSocketsOf } from '../lib/processSockets';
 import { OFFICIAL_ACCOUNT, paddingOracleProbes, push, subscribeEvent, textMessage } from '../lib/pushes';
 import { fetchWithTimeout, sleep } from '../lib/waits';
 import { type E2eRun, errcode, isToken } from './e2eRun';
+import { replyChecks } from './replyChecks';
 import { F } from './testData';
 
 /** The trigger's refusal lines in n8n's log (it logs through n8n's logger at warn level). */
@@ -56,6 +58,8 @@ export function triggerChecks(e2e: E2eRun): void {
 			await e2e.n8n.publish(escalationId());
 			await e2e.n8n.publish(e2e.examples.welcome.id);
 			await e2e.n8n.publish(e2e.workflows.transfer.id);
+			await e2e.n8n.publish(e2e.examples['escalation-by-workflow'].id);
+			await e2e.n8n.publish(e2e.replyWorkflow.id);
 			await e2e.n8n.start();
 			escalationUrl = triggerUrl(e2e.n8n, e2e.examples.escalation);
 			transferUrl = triggerUrl(e2e.n8n, e2e.workflows.transfer);
@@ -72,7 +76,7 @@ export function triggerChecks(e2e: E2eRun): void {
 	});
 
 	e2e.check(
-		'n8n start with the escalation, welcome and transfer-reply workflows published; ready on /healthz/readiness',
+		'n8n start with the escalation, welcome, transfer-reply and reply-from-workflow workflows published; ready on /healthz/readiness',
 		async () => {
 			assert.equal((await fetchWithTimeout(`${e2e.n8n.baseUrl}/healthz/readiness`, {}, 3_000)).status, 200);
 			const probe = await fetchWithTimeout(`${escalationUrl}?probe=1`, {}, 3_000);
@@ -360,6 +364,8 @@ export function triggerChecks(e2e: E2eRun): void {
 			);
 		},
 	);
+
+	replyChecks(e2e);
 
 	e2e.check(
 		'nothing left loopback: no connection, lookup or datagram outside 127.0.0.0/8 by any n8n process',

@@ -39,6 +39,7 @@ export const SAMPLE_JPEG = Buffer.from('ffd8ffe000104a46494600010100000100010000
 export const EXAMPLE_NAMES = [
 	'archive-user-media',
 	'escalation',
+	'escalation-by-workflow',
 	'nightly-export',
 	'waiting-queue-alert',
 	'welcome',
@@ -130,9 +131,14 @@ export function headlessCopy(workflow: WorkflowJson, id: string, push: Record<st
 	return copy;
 }
 
-/** The production URL n8n serves for the workflow's WeChat trigger (POST pushes, GET handshake). */
-export function triggerUrl(n8n: N8nInstance, workflow: WorkflowJson): string {
-	const trigger = workflow.nodes.find((node) => node.type === TRIGGER_TYPE);
+/**
+ * The production URL n8n serves for the workflow's WeChat trigger (POST pushes, GET handshake); `triggerName` picks
+ * one of several.
+ */
+export function triggerUrl(n8n: N8nInstance, workflow: WorkflowJson, triggerName?: string): string {
+	const trigger = workflow.nodes.find(
+		(node) => node.type === TRIGGER_TYPE && (triggerName === undefined || node.name === triggerName),
+	);
 	if (!trigger?.webhookId) throw new Error(`${workflow.name} has no WeChat trigger with a webhookId`);
 	return `${n8n.baseUrl}/webhook/${String(trigger.webhookId)}/webhook`;
 }
