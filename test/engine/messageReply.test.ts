@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { Expression, type INode, type INodeParameters } from 'n8n-workflow';
+import type { INode, INodeParameters } from 'n8n-workflow';
 
 import { readPassiveReply } from '../../nodes/shared/passiveReply';
 import type { Emulator, LoggedRequest } from '../emulator/server';
 import { useEmulator } from '../harness/emulatorSuite';
+import { countExpressionEvaluations } from '../harness/expressionSpy';
 import { EngineHarness, TRIGGER_NODE_TYPE, type RunNodeOptions, type TestItem } from '../harness/engine';
 
 /**
@@ -400,25 +401,13 @@ describe('only behind a trigger whose Reply is From Workflow', () => {
 });
 
 describe('expression evaluations per item (see perItemCost.test.ts)', () => {
-	let evaluations: string[] = [];
-	const prototype = Expression.prototype as unknown as {
-		resolveSimpleParameterValue: (value: unknown, ...rest: unknown[]) => unknown;
-	};
-	const original = prototype.resolveSimpleParameterValue;
-	beforeEach(() => {
-		evaluations = [];
-		prototype.resolveSimpleParameterValue = function (this: unknown, value: unknown, ...rest: unknown[]) {
-			if (typeof value === 'string' && value.startsWith('=')) evaluations.push(value);
-			return original.call(this, value, ...rest);
-		};
-	});
-	afterEach(() => (prototype.resolveSimpleParameterValue = original));
+	const evaluations = countExpressionEvaluations();
 
 	test('Reply with a mapped text: three, as Message → Send (its Text is the same property)', async () => {
 		const items = Array.from({ length: 5 }, (_, index) => push(String(index), { answer: `Answer ${index}` }));
 		const result = await reply({ replyType: 'text', content: '={{ $json.answer }}' }, { items });
 		assert.equal(result.items.length, 5);
-		assert.equal(evaluations.length, 3 * 5, evaluations.join(' | '));
+		assert.equal(evaluations.list.length, 3 * 5, evaluations.list.join(' | '));
 	});
 
 	test("Session → Close with a mapped agent: Reply's Agent, a property of the same name, costs two evaluations more", async () => {
@@ -436,6 +425,6 @@ describe('expression evaluations per item (see perItemCost.test.ts)', () => {
 		// Four properties are named kfAccount (Account's picker, Account → Create's text, Session's picker, Reply's
 		// Agent): n8n's engine evaluates each that applies twice per item, the node reads it once. Reply's Agent keeps
 		// the name CONTRACT gives it, at two evaluations per item for Account and Session operations that map theirs.
-		assert.equal(evaluations.length, 9 * openids.length, evaluations.join(' | '));
+		assert.equal(evaluations.list.length, 9 * openids.length, evaluations.list.join(' | '));
 	});
 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { Expression } from 'n8n-workflow';
 
 import type { Emulator } from '../emulator/server';
 import { useEmulator } from '../harness/emulatorSuite';
 import { EngineHarness } from '../harness/engine';
+import { countExpressionEvaluations } from '../harness/expressionSpy';
 
 /**
  * What a bulk send costs per item in expression evaluations, counted through n8n's real declarative engine. In the
@@ -18,19 +18,7 @@ let emulator: Emulator;
 useEmulator((started) => (emulator = started));
 
 const ITEMS = 10;
-let evaluations: string[] = [];
-const prototype = Expression.prototype as unknown as {
-	resolveSimpleParameterValue: (value: unknown, ...rest: unknown[]) => unknown;
-};
-const original = prototype.resolveSimpleParameterValue;
-beforeEach(() => {
-	evaluations = [];
-	prototype.resolveSimpleParameterValue = function (this: unknown, value: unknown, ...rest: unknown[]) {
-		if (typeof value === 'string' && value.startsWith('=')) evaluations.push(value);
-		return original.call(this, value, ...rest);
-	};
-});
-afterEach(() => (prototype.resolveSimpleParameterValue = original));
+const evaluations = countExpressionEvaluations();
 
 function followers(): Array<{ json: { openid: string } }> {
 	return Array.from({ length: ITEMS }, (_, index) => {
@@ -56,8 +44,8 @@ async function send(parameters: Record<string, string>): Promise<string[]> {
 describe('expression evaluations per item of Message → Send', () => {
 	test('User OpenID {{ $json.openid }}: two per item, both by n8n’s engine; the node reads the field itself', async () => {
 		const openids = await send({ openId: '={{ $json.openid }}' });
-		assert.equal(evaluations.length, 2 * ITEMS, evaluations.slice(0, 6).join(' | '));
-		assert.ok(evaluations.every((value) => value === '={{ $json.openid }}'));
+		assert.equal(evaluations.list.length, 2 * ITEMS, evaluations.list.slice(0, 6).join(' | '));
+		assert.ok(evaluations.list.every((value) => value === '={{ $json.openid }}'));
 		assert.deepEqual(
 			emulator.apiCalls('/cgi-bin/message/custom/send').map((call) => (call.json as { touser: string }).touser).sort(),
 			[...openids].sort(),
@@ -66,7 +54,7 @@ describe('expression evaluations per item of Message → Send', () => {
 
 	test('User OpenID with any other expression: three per item, the node’s read evaluated by n8n', async () => {
 		await send({ openId: '={{ $json.openid.trim() }}' });
-		assert.equal(evaluations.length, 3 * ITEMS);
+		assert.equal(evaluations.list.length, 3 * ITEMS);
 	});
 
 	test('{{ $json.openid }} where the field is not a string: n8n evaluates it, and the node says what is wrong', async () => {
@@ -76,19 +64,19 @@ describe('expression evaluations per item of Message → Send', () => {
 			items: [{ json: { FromUserName: 'oSomeone' } }],
 		});
 		assert.equal(result.error?.message, 'OpenID is empty');
-		assert.equal(evaluations.length, 3);
+		assert.equal(evaluations.list.length, 3);
 		assert.equal(emulator.apiCalls('/cgi-bin/message/custom/send').length, 0);
 	});
 
 	test('Recipient = Input Item Field: none at all', async () => {
 		await send({ openIdSource: 'inputField', openIdInputField: 'openid' });
-		assert.deepEqual(evaluations, []);
+		assert.deepEqual(evaluations.list, []);
 		assert.equal(emulator.apiCalls('/cgi-bin/message/custom/send').length, ITEMS);
 	});
 
 	test('a mapped text costs three, and nothing else is evaluated', async () => {
 		await send({ openIdSource: 'inputField', content: '=Hello {{ $json.openid }}' });
-		assert.equal(evaluations.length, 3 * ITEMS);
+		assert.equal(evaluations.list.length, 3 * ITEMS);
 		assert.deepEqual(
 			emulator.apiCalls('/cgi-bin/message/custom/send').map((call) => (call.json as { text: { content: string } }).text.content)[0],
 			'Hello oCostFollower000000000000000',

@@ -195,7 +195,7 @@ export const typeFields: INodeProperties[] = [
 				name: 'Transfer to Customer Service',
 				value: 'transferToCustomerService',
 				description:
-					'Hand the user to a human agent (转发到客服, transfer_customer_service): the one named in Options → Agent, or whom WeChat chooses',
+					'Hand the user to a human agent (转发到客服, transfer_customer_service): the one named in Agent, or whom WeChat chooses',
 			},
 			{ name: 'Voice', value: 'voice', description: 'A voice clip (语音消息) by media_id, or uploaded from binary data' },
 		],
