@@ -228,9 +228,10 @@ export const mediaFields: INodeProperties[] = [
 ];
 
 /**
- * The agent of a transfer: `kfAccount`, the name CONTRACT fixes and Session's operations use too. n8n evaluates a
- * mapped value once for every property of a name, so an Account or Session operation that maps its account pays one
- * evaluation more per item for this property (test/engine/perItemCost.test.ts); Send's bulk path does not.
+ * The agent of a transfer: `kfAccount`, the public name of an agent everywhere in this node (Session's and Account's
+ * operations use it too). n8n's engine evaluates a mapped value for every property of that name, so an Account or
+ * Session operation that maps its account pays two evaluations more per item for this property
+ * (test/engine/messageReply.test.ts); Send's bulk path pays nothing.
  */
 export const fields: INodeProperties[] = [
 	kfAccountLocator({
