@@ -22,7 +22,7 @@ import { buildAndPack } from '../lib/packageUnderTest';
 import { shutdown } from '../lib/processes';
 import { type Receiver, startReceiver } from '../lib/receiver';
 import { sleep } from '../lib/waits';
-import { accountSeed, type BeijingDays, beijingDays, checkWorkflows, JPEG } from './testData';
+import { accountSeed, type BeijingDays, beijingDays, checkWorkflows, ITEM_CREDENTIAL, JPEG } from './testData';
 
 export function isToken(request: LoggedApiRequest): boolean {
 	return request.path === '/cgi-bin/token' || request.path === '/cgi-bin/stable_token';
@@ -106,7 +106,11 @@ export class E2eRun {
 			await fs.writeFile(path.join(this.n8n.filesDir, 'photo.jpg'), JPEG);
 
 			await this.wechat.admin('seed', accountSeed(this.days));
-			await this.n8n.importCredentials([emulatorCredential(this.wechat)]);
+			const credential = emulatorCredential(this.wechat);
+			await this.n8n.importCredentials([
+				credential,
+				{ ...credential, ...ITEM_CREDENTIAL, data: { ...credential.data, appId: '={{ $json.appid }}' } },
+			]);
 			this.examples = await configuredExamples({
 				credential: { id: CREDENTIAL_ID, name: CREDENTIAL_NAME },
 				exportFolder: this.n8n.filesDir,
@@ -114,7 +118,7 @@ export class E2eRun {
 				threshold: 3,
 				welcomeImageUrl: `${imageServer.url}/img/welcome.jpg`,
 			});
-			this.workflows = checkWorkflows(this.n8n.filesDir, this.days, this.examples);
+			this.workflows = checkWorkflows(this.n8n.filesDir, this.days, this.examples, this.wechat.appId);
 			await this.n8n.importWorkflows([...Object.values(this.examples), ...Object.values(this.workflows)]);
 		});
 	}
