@@ -53,7 +53,10 @@ export class E2eRun {
 	workflows!: ReturnType<typeof checkWorkflows>;
 	/** Entries the loopback guard's positive control left in the connection log; later checks look past them. */
 	controlEntries = 0;
-	/** Token requests this process made itself (not n8n), for ensureN8nHoldsToken. */
+	/**
+	 * Token requests that left no token in the shared credential (made by this process itself, or by n8n for another
+	 * credential), for ensureN8nHoldsToken.
+	 */
 	ownTokenCalls = 0;
 	private failed = false;
 
