@@ -23,7 +23,7 @@ import { shutdown } from '../lib/processes';
 import { type Receiver, startReceiver } from '../lib/receiver';
 import { sleep } from '../lib/waits';
 import { replyWorkflow } from './replyWorkflows';
-import { accountSeed, type BeijingDays, beijingDays, checkWorkflows, JPEG } from './testData';
+import { accountSeed, type BeijingDays, beijingDays, checkWorkflows, ITEM_CREDENTIAL, JPEG } from './testData';
 
 export function isToken(request: LoggedApiRequest): boolean {
 	return request.path === '/cgi-bin/token' || request.path === '/cgi-bin/stable_token';
@@ -56,7 +56,10 @@ export class E2eRun {
 	replyWorkflow!: WorkflowJson;
 	/** Entries the loopback guard's positive control left in the connection log; later checks look past them. */
 	controlEntries = 0;
-	/** Token requests this process made itself (not n8n), for ensureN8nHoldsToken. */
+	/**
+	 * Token requests that left no token in the shared credential (made by this process itself, or by n8n for another
+	 * credential), for ensureN8nHoldsToken.
+	 */
 	ownTokenCalls = 0;
 	private failed = false;
 
@@ -109,7 +112,11 @@ export class E2eRun {
 			await fs.writeFile(path.join(this.n8n.filesDir, 'photo.jpg'), JPEG);
 
 			await this.wechat.admin('seed', accountSeed(this.days));
-			await this.n8n.importCredentials([emulatorCredential(this.wechat)]);
+			const credential = emulatorCredential(this.wechat);
+			await this.n8n.importCredentials([
+				credential,
+				{ ...credential, ...ITEM_CREDENTIAL, data: { ...credential.data, appId: '={{ $json.appid }}' } },
+			]);
 			this.examples = await configuredExamples({
 				credential: { id: CREDENTIAL_ID, name: CREDENTIAL_NAME },
 				exportFolder: this.n8n.filesDir,
@@ -117,7 +124,7 @@ export class E2eRun {
 				threshold: 3,
 				welcomeImageUrl: `${imageServer.url}/img/welcome.jpg`,
 			});
-			this.workflows = checkWorkflows(this.n8n.filesDir, this.days, this.examples);
+			this.workflows = checkWorkflows(this.n8n.filesDir, this.days, this.examples, this.wechat.appId);
 			this.replyWorkflow = replyWorkflow(this.n8n.filesDir);
 			await this.n8n.importWorkflows([
 				...Object.values(this.examples),

@@ -1,7 +1,8 @@
 /**
  * The checks that run workflows through `n8n execute`: a positive control of the loopback guard, every resource of
- * the node, the shipped examples (headless copies of the trigger-started ones), a WeChat error, a revoked token. Each
- * asserts what n8n produced and what reached "WeChat" (the emulator's request log).
+ * the node, the shipped examples (headless copies of the trigger-started ones), a WeChat error, a credential field
+ * mapped from the item, a revoked token. Each asserts what n8n produced and what reached "WeChat" (the emulator's
+ * request log).
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -11,7 +12,16 @@ import { setAssignment } from '../lib/fixtures';
 import { readGuardLog } from '../lib/loopbackGuard';
 import { fetchWithTimeout } from '../lib/waits';
 import { type E2eRun, errcode, isToken, succeeded } from './e2eRun';
-import { ARCHIVE_MEDIA, BULK_YESTERDAY, boundaryRecords, F, JPEG, NEW_ACCOUNT, WAITING } from './testData';
+import {
+	ARCHIVE_MEDIA,
+	BULK_YESTERDAY,
+	boundaryRecords,
+	F,
+	JPEG,
+	NEW_ACCOUNT,
+	UNKNOWN_APPID,
+	WAITING,
+} from './testData';
 
 /**
  * Takes a user off the waiting queue as the Session check does (to Bob, its least-loaded agent), through WeChat's API,
@@ -365,6 +375,31 @@ export function executeChecks(e2e: E2eRun): void {
 			assert.equal(errcode(lists[0]), 40001);
 			assert.equal(errcode(lists[1]) ?? 0, 0);
 			assert.equal(calls.filter(isToken).length, 1);
+		},
+	);
+
+	// Why the node does not read its credential once per run and share it with the run's items (BENCHMARKS.md,
+	// bulk-send-n8n): n8n resolves a credential's expressions for each item, so each item may stand for another account.
+	e2e.check(
+		'a credential field mapped from the item ({{ $json.appid }}) is resolved for each item: two items, two accounts',
+		async () => {
+			await e2e.wechat.admin('user-message', { openid: F[3] });
+			const { output, calls } = await e2e.executeLogged('e2eCredentialPerItem');
+			const tokenCalls = calls.filter(isToken);
+			e2e.ownTokenCalls += tokenCalls.length; // none of them is the shared credential's
+			succeeded(output, 'the workflow with a credential per item');
+			const [first, second, ...rest] = output.items('Send Per Account');
+			assert.deepEqual(first, { touser: F[3], msgtype: 'text', sent: true });
+			assert.match(String(second?.error), /40013/, `the second item must fail on its own AppID: ${JSON.stringify(second)}`);
+			assert.equal(rest.length, 0);
+			assert.ok(!JSON.stringify([first, second]).includes(e2e.wechat.appSecret), 'the AppSecret reached the output');
+			const tokenAppIds = tokenCalls.map((call) => (call.json as { appid?: string }).appid);
+			assert.deepEqual([...new Set(tokenAppIds)].sort(), [e2e.wechat.appId, UNKNOWN_APPID].sort());
+			const sends = calls.filter((call) => call.path === '/cgi-bin/message/custom/send');
+			assert.deepEqual(
+				sends.map((call) => call.json),
+				[{ touser: F[3], msgtype: 'text', text: { content: 'per item' } }],
+			);
 		},
 	);
 }

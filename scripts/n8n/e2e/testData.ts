@@ -15,6 +15,13 @@ import { subscribeEvent, textMessage } from '../lib/pushes';
 export const F = Array.from({ length: 8 }, (_, i) => `oE2eFollower${String(i + 1).padStart(16, '0')}`);
 export const WAITING = Array.from({ length: 4 }, (_, i) => `oE2eWaiting${String(i + 1).padStart(17, '0')}`);
 export const NEW_ACCOUNT = 'e2enew@emulator_oa';
+/**
+ * A second credential, the emulator's but with its AppID an expression over the item ({{ $json.appid }}), as n8n lets
+ * a user write any credential field: n8n resolves it for each item (getCredentials with that item's index).
+ */
+export const ITEM_CREDENTIAL = { id: 'e2eItemCredential', name: 'e2e: AppID mapped from the item' };
+/** An AppID the emulator does not know: WeChat answers 40013 (invalid appid) for its token. */
+export const UNKNOWN_APPID = 'wx_e2e_unknown_account';
 export const JPEG = Buffer.concat([
 	Buffer.from('ffd8ffe000104a46494600010100000100010000', 'hex'),
 	Buffer.alloc(2048, 0x20),
@@ -165,6 +172,7 @@ export function checkWorkflows(
 	filesDir: string,
 	{ todayStart, yesterdayStart }: BeijingDays,
 	examples: Record<ExampleName, WorkflowJson>,
+	appId: string,
 ) {
 	const control = nonLoopbackIpv4() ?? 'guard-control.invalid';
 	const guard = chain('e2eGuardControl', 'e2e: loopback guard control', [
@@ -316,6 +324,41 @@ export function checkWorkflows(
 			content: 'hello?',
 		}),
 	]);
+	const credentialPerItem = chain('e2eCredentialPerItem', 'e2e: credential resolved per item', [
+		{
+			id: randomUUID(),
+			name: 'Two Accounts',
+			type: 'n8n-nodes-base.set',
+			typeVersion: 3.4,
+			position: [0, 0],
+			parameters: {
+				mode: 'raw',
+				jsonOutput: JSON.stringify({
+					sends: [
+						{ openid: F[3], appid: appId },
+						{ openid: F[3], appid: UNKNOWN_APPID },
+					],
+				}),
+				options: {},
+			},
+		},
+		{
+			id: randomUUID(),
+			name: 'One Item Each',
+			type: 'n8n-nodes-base.splitOut',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: { fieldToSplitOut: 'sends', options: {} },
+		},
+		weChat(
+			'Send Per Account',
+			{ resource: 'message', operation: 'send', openId: '={{ $json.openid }}', msgType: 'text', content: 'per item' },
+			{
+				credentials: { [CREDENTIAL_TYPE]: ITEM_CREDENTIAL },
+				onError: 'continueRegularOutput',
+			},
+		),
+	]);
 	const token = chain('e2eTokenRevoked', 'e2e: token revoked mid-run', [
 		weChat('Get Many', { resource: 'account', operation: 'getAll', returnAll: true }),
 	]);
@@ -355,6 +398,7 @@ export function checkWorkflows(
 		session,
 		chatRecord,
 		error,
+		credentialPerItem,
 		token,
 		escalationHeadless,
 		welcomeHeadless,
