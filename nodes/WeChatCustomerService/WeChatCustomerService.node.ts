@@ -44,6 +44,14 @@ const requestOptions: INodeProperties = {
 				'How often a request is tried again, after about 1, 2, 4 … seconds, when WeChat answers 45011 (API 调用太频繁), when the connection could not be opened, or (for reads) when WeChat answers -1 (系统繁忙). Each retry is logged.',
 		},
 		{
+			displayName: 'Same Credential for Every Item',
+			name: 'sameCredentialForEveryItem',
+			type: 'boolean',
+			default: false,
+			description:
+				"Whether to read the credential once for all items of this run instead of once per item, which makes large sends faster. Leave it off if a field of the credential is an expression that depends on the item (e.g. an AppID mapped from the input): every item would then use the first item's values.",
+		},
+		{
 			displayName: 'Retry Sends When WeChat Is Busy',
 			name: 'retryBusySends',
 			type: 'boolean',

@@ -1,6 +1,7 @@
 import type {
 	DeclarativeRestApiSettings,
 	IBinaryKeyData,
+	ICredentialsDecrypted,
 	IDataObject,
 	IExecutePaginationFunctions,
 	IHttpRequestOptions,
@@ -9,6 +10,7 @@ import type {
 } from 'n8n-workflow';
 
 import { readRequestPolicy } from '../transport/requestPolicy';
+import { CREDENTIAL_NAME } from './errors';
 import { sendToWeChat } from '../transport/weChatApiRequest';
 
 /** What one request to the operation's endpoint carries; both are set afresh for every request. */
@@ -52,6 +54,33 @@ export interface OperationSpec<Input> {
 }
 
 /**
+ * Options → Same Credential for Every Item: the credential read once per node run and shared by that run's items.
+ * n8n otherwise reads, decrypts and resolves the credential for every request (with the item's index, so a field
+ * may be an expression over the item — which is why this is an option, off by default). Keyed by the run's execute
+ * data, one object per node run, so nothing is shared between runs, executions or workflows, and nothing needs
+ * evicting. n8n writes a renewed token into the shared object (its preAuthentication), so every later item uses it.
+ * A failed read is not kept: the next item reads again.
+ */
+const credentialsOfRuns = new WeakMap<object, Promise<ICredentialsDecrypted>>();
+
+async function credentialOfRun(context: IExecutePaginationFunctions): Promise<ICredentialsDecrypted> {
+	const run = context.getExecuteData() as unknown as object;
+	let credential = credentialsOfRuns.get(run);
+	if (!credential) {
+		const reference = context.getNode().credentials?.[CREDENTIAL_NAME];
+		credential = context.getCredentials(CREDENTIAL_NAME).then((data) => ({
+			id: reference?.id ?? '',
+			name: reference?.name ?? '',
+			type: CREDENTIAL_NAME,
+			data,
+		}));
+		credentialsOfRuns.set(run, credential);
+		credential.catch(() => credentialsOfRuns.delete(run));
+	}
+	return await credential;
+}
+
+/**
  * The routing of every operation: read the parameters once, send, shape the output — in one function n8n calls per
  * item. n8n's declarative engine hands an operation's request to a `pagination` function (only when `send.paginate`
  * is set), and that function is the one place where a request can be sent again, which the access-token retry needs;
@@ -72,6 +101,7 @@ export function weChatOperation<Input>(spec: OperationSpec<Input>): INodePropert
 					this.getNodeParameter('requestOptions', {}) as IDataObject,
 					spec.reads ?? spec.method === 'GET',
 				);
+				const sharedCredential = policy.sameCredentialForEveryItem ? await credentialOfRun(this) : undefined;
 				const send: SendToEndpoint = async (call = {}) => {
 					const options = { ...requestData.options, qs: { ...call.qs }, body: call.body } as IHttpRequestOptions;
 					return await sendToWeChat(
@@ -79,6 +109,11 @@ export function weChatOperation<Input>(spec: OperationSpec<Input>): INodePropert
 						options,
 						this.getItemIndex(),
 						async () => {
+							if (sharedCredential) {
+								return (await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, options, {
+									credentialsDecrypted: sharedCredential,
+								})) as IDataObject;
+							}
 							const [item] = await this.makeRoutingRequest({ ...requestData, options });
 							return (item?.json ?? {}) as IDataObject;
 						},

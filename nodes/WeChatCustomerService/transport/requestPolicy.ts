@@ -18,6 +18,11 @@ export interface RequestPolicy {
 	maxRetries: number;
 	/** Whether -1 (system busy) is retried: always for reads; for a send only when the user accepts a possible repeat. */
 	retryWhenBusy: boolean;
+	/**
+	 * Options → Same Credential for Every Item: the credential is read once per node run and shared by its items
+	 * (helpers/operation.ts). Off by default, because n8n resolves a credential's expressions for each item.
+	 */
+	sameCredentialForEveryItem: boolean;
 }
 
 export const DEFAULT_MAX_IN_FLIGHT = 20;
@@ -34,6 +39,7 @@ export function readRequestPolicy(options: IDataObject, operationIsRead: boolean
 		maxInFlight: whole(options.maxInFlight, DEFAULT_MAX_IN_FLIGHT, 1),
 		maxRetries: Math.min(whole(options.maxRetries, DEFAULT_MAX_RETRIES, 0), 10),
 		retryWhenBusy: operationIsRead || options.retryBusySends === true,
+		sameCredentialForEveryItem: options.sameCredentialForEveryItem === true,
 	};
 }
 
