@@ -380,6 +380,24 @@ export function executeChecks(e2e: E2eRun): void {
 
 	// Why the node does not read its credential once per run and share it with the run's items (BENCHMARKS.md,
 	// bulk-send-n8n): n8n resolves a credential's expressions for each item, so each item may stand for another account.
+	e2e.check('Options → Same Credential for Every Item: three sends through one read of the credential', async () => {
+		for (const openid of [F[2], F[3], F[4]]) await e2e.wechat.admin('user-message', { openid });
+		const { output, calls } = await e2e.executeLogged('e2eSameCredential');
+		succeeded(output, 'the send with Same Credential for Every Item');
+		assert.deepEqual(output.items('Send Sharing The Credential'), [F[2], F[3], F[4]].map((touser) => ({
+			touser,
+			msgtype: 'text',
+			sent: true,
+		})));
+		const sends = calls.filter((call) => call.path === '/cgi-bin/message/custom/send');
+		assert.deepEqual(
+			sends.map((call) => (call.json as { touser: string }).touser).sort(),
+			[F[2], F[3], F[4]].sort(),
+		);
+		assert.equal(new Set(sends.map((call) => call.query.access_token)).size, 1, 'one token for the run');
+		assert.ok(sends.every((call) => (call.response.body as { errcode?: number }).errcode === 0));
+	});
+
 	e2e.check(
 		'a credential field mapped from the item ({{ $json.appid }}) is resolved for each item: two items, two accounts',
 		async () => {

@@ -359,6 +359,38 @@ export function checkWorkflows(
 			},
 		),
 	]);
+	// Options → Same Credential for Every Item: three sends that share one read of the shared credential.
+	const sameCredential = chain('e2eSameCredential', 'e2e: same credential for every item', [
+		{
+			id: randomUUID(),
+			name: 'Three Followers',
+			type: 'n8n-nodes-base.set',
+			typeVersion: 3.4,
+			position: [0, 0],
+			parameters: {
+				mode: 'raw',
+				jsonOutput: JSON.stringify({ sends: [F[2], F[3], F[4]].map((openid) => ({ openid })) }),
+				options: {},
+			},
+		},
+		{
+			id: randomUUID(),
+			name: 'One Item Each',
+			type: 'n8n-nodes-base.splitOut',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: { fieldToSplitOut: 'sends', options: {} },
+		},
+		weChat('Send Sharing The Credential', {
+			resource: 'message',
+			operation: 'send',
+			openIdSource: 'inputField',
+			openIdInputField: 'openid',
+			msgType: 'text',
+			content: 'one credential read',
+			requestOptions: { sameCredentialForEveryItem: true },
+		}),
+	]);
 	const token = chain('e2eTokenRevoked', 'e2e: token revoked mid-run', [
 		weChat('Get Many', { resource: 'account', operation: 'getAll', returnAll: true }),
 	]);
@@ -399,6 +431,7 @@ export function checkWorkflows(
 		chatRecord,
 		error,
 		credentialPerItem,
+		sameCredential,
 		token,
 		escalationHeadless,
 		welcomeHeadless,
