@@ -10,8 +10,8 @@ import type {
 } from 'n8n-workflow';
 
 import { readRequestPolicy } from '../transport/requestPolicy';
-import { CREDENTIAL_NAME } from './errors';
 import { sendToWeChat } from '../transport/weChatApiRequest';
+import { CREDENTIAL_NAME } from './errors';
 
 /** What one request to the operation's endpoint carries; both are set afresh for every request. */
 export interface WeChatCall {
