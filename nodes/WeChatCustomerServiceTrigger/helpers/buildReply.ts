@@ -31,12 +31,11 @@ export function passiveReplyXml(push: ReplyAddress, reply: PassiveReply, nowSeco
 	});
 }
 
-/** The reply that hands the user over to the customer-service system (transfer_customer_service). */
-export function transferToCustomerServiceXml(push: ReplyAddress, kfAccount: string, nowSeconds: number): string {
-	const reply: PassiveReply = kfAccount
+/** The reply that hands the user over to the customer-service system: to `kfAccount`, or to whom WeChat picks. */
+export function transferReply(kfAccount: string): PassiveReply {
+	return kfAccount
 		? { MsgType: 'transfer_customer_service', TransInfo: { KfAccount: kfAccount } }
 		: { MsgType: 'transfer_customer_service' };
-	return passiveReplyXml(push, reply, nowSeconds);
 }
 
 /**

@@ -8,7 +8,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { PassiveReply } from '../../shared/passiveReply';
-import { encryptedReplyXml, passiveReplyXml, SUCCESS_REPLY, type ReplyAddress } from './buildReply';
+import { encryptedReplyXml, passiveReplyXml, SUCCESS_REPLY, transferReply, type ReplyAddress } from './buildReply';
 import {
 	contentDigest,
 	memoryKey,
@@ -354,11 +354,8 @@ function answerBySetting(target: ReplyTarget, settings: PushSettings, now: numbe
 	const reply = settings.reply === 'fromWorkflow' ? settings.fallbackReply : settings.reply;
 	if (reply !== 'transferToCustomerService') return acknowledge(SUCCESS_REPLY, 'text/plain');
 	// The fallback's transfer lets WeChat choose the agent: Agent Account belongs to Reply = Transfer.
-	const transfer: PassiveReply =
-		settings.reply === 'transferToCustomerService' && settings.kfAccount
-		? { MsgType: 'transfer_customer_service', TransInfo: { KfAccount: settings.kfAccount } }
-		: { MsgType: 'transfer_customer_service' };
-	return passiveAnswer(target, transfer, settings, now);
+	const agent = settings.reply === 'transferToCustomerService' ? settings.kfAccount : '';
+	return passiveAnswer(target, transferReply(agent), settings, now);
 }
 
 /**

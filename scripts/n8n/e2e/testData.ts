@@ -126,6 +126,28 @@ function weChat(name: string, parameters: Record<string, unknown>, extra: Record
 	};
 }
 
+/** A Set node holding `items` and a Split Out node after it: the next node gets one input item per entry. */
+function oneItemEach(name: string, items: Array<Record<string, string>>): NodeJson[] {
+	return [
+		{
+			id: randomUUID(),
+			name,
+			type: 'n8n-nodes-base.set',
+			typeVersion: 3.4,
+			position: [0, 0],
+			parameters: { mode: 'raw', jsonOutput: JSON.stringify({ sends: items }), options: {} },
+		},
+		{
+			id: randomUUID(),
+			name: 'One Item Each',
+			type: 'n8n-nodes-base.splitOut',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: { fieldToSplitOut: 'sends', options: {} },
+		},
+	];
+}
+
 function readFile(name: string, filePath: string): NodeJson {
 	return {
 		id: randomUUID(),
@@ -325,31 +347,10 @@ export function checkWorkflows(
 		}),
 	]);
 	const credentialPerItem = chain('e2eCredentialPerItem', 'e2e: credential resolved per item', [
-		{
-			id: randomUUID(),
-			name: 'Two Accounts',
-			type: 'n8n-nodes-base.set',
-			typeVersion: 3.4,
-			position: [0, 0],
-			parameters: {
-				mode: 'raw',
-				jsonOutput: JSON.stringify({
-					sends: [
-						{ openid: F[3], appid: appId },
-						{ openid: F[3], appid: UNKNOWN_APPID },
-					],
-				}),
-				options: {},
-			},
-		},
-		{
-			id: randomUUID(),
-			name: 'One Item Each',
-			type: 'n8n-nodes-base.splitOut',
-			typeVersion: 1,
-			position: [0, 0],
-			parameters: { fieldToSplitOut: 'sends', options: {} },
-		},
+		...oneItemEach('Two Accounts', [
+			{ openid: F[3], appid: appId },
+			{ openid: F[3], appid: UNKNOWN_APPID },
+		]),
 		weChat(
 			'Send Per Account',
 			{ resource: 'message', operation: 'send', openId: '={{ $json.openid }}', msgType: 'text', content: 'per item' },
@@ -361,26 +362,7 @@ export function checkWorkflows(
 	]);
 	// Options → Same Credential for Every Item: three sends that share one read of the shared credential.
 	const sameCredential = chain('e2eSameCredential', 'e2e: same credential for every item', [
-		{
-			id: randomUUID(),
-			name: 'Three Followers',
-			type: 'n8n-nodes-base.set',
-			typeVersion: 3.4,
-			position: [0, 0],
-			parameters: {
-				mode: 'raw',
-				jsonOutput: JSON.stringify({ sends: [F[2], F[3], F[4]].map((openid) => ({ openid })) }),
-				options: {},
-			},
-		},
-		{
-			id: randomUUID(),
-			name: 'One Item Each',
-			type: 'n8n-nodes-base.splitOut',
-			typeVersion: 1,
-			position: [0, 0],
-			parameters: { fieldToSplitOut: 'sends', options: {} },
-		},
+		...oneItemEach('Three Followers', [F[2], F[3], F[4]].map((openid) => ({ openid }))),
 		weChat('Send Sharing The Credential', {
 			resource: 'message',
 			operation: 'send',
