@@ -55,8 +55,11 @@ export async function authenticateWithAccessToken(
 	// Mutated in place: see tokenSentWith.
 	requestOptions.qs = { ...(requestOptions.qs ?? {}), access_token: token };
 	// The API host belongs to the credential. Setting it here rather than through an expression in the node's
-	// requestDefaults spares n8n two expression evaluations per item, which dominate large runs.
-	if (!requestOptions.baseURL && webSchemeLength(requestOptions.url) === 0) {
+	// requestDefaults spares n8n two expression evaluations per item, which dominate large runs. n8n's HTTP Request
+	// node, given this credential as a Predefined Credential Type, passes the older request-library options, whose
+	// address is `uri` and which have no `url`.
+	const address = requestOptions.url ?? (requestOptions as { uri?: unknown }).uri;
+	if (!requestOptions.baseURL && (typeof address !== 'string' || webSchemeLength(address) === 0)) {
 		requestOptions.baseURL = normalizeBaseUrl(credentials.baseUrl);
 	}
 	return requestOptions;

@@ -124,7 +124,13 @@ export class E2eRun {
 				threshold: 3,
 				welcomeImageUrl: `${imageServer.url}/img/welcome.jpg`,
 			});
-			this.workflows = checkWorkflows(this.n8n.filesDir, this.days, this.examples, this.wechat.appId);
+			this.workflows = checkWorkflows(
+				this.n8n.filesDir,
+				this.days,
+				this.examples,
+				this.wechat.appId,
+				this.wechat.baseUrl,
+			);
 			this.replyWorkflow = replyWorkflow(this.n8n.filesDir);
 			await this.n8n.importWorkflows([
 				...Object.values(this.examples),

@@ -378,6 +378,23 @@ export function executeChecks(e2e: E2eRun): void {
 		},
 	);
 
+	e2e.check("n8n's HTTP Request node sends with the WeChat credential (Predefined Credential Type)", async () => {
+		for (const openid of [F[2], F[3]]) await e2e.wechat.admin('user-message', { openid });
+		const { output, calls } = await e2e.executeLogged('e2eHttpRequestNode');
+		succeeded(output, "the HTTP Request node's sends");
+		assert.deepEqual(
+			output.items('HTTP Request').map((json) => json.errcode),
+			[0, 0],
+		);
+		const sends = calls.filter((call) => call.path === '/cgi-bin/message/custom/send');
+		assert.deepEqual(
+			sends.map((call) => call.json).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+			[F[2], F[3]].map((touser) => ({ touser, msgtype: 'text', text: { content: 'from the HTTP Request node' } })),
+		);
+		assert.ok(sends.every((call) => typeof call.query.access_token === 'string' && (errcode(call) ?? 0) === 0));
+		assert.ok(!JSON.stringify(output.raw).includes(e2e.wechat.appSecret), 'the AppSecret reached the run data');
+	});
+
 	// Why the node does not read its credential once per run and share it with the run's items (BENCHMARKS.md,
 	// bulk-send-n8n): n8n resolves a credential's expressions for each item, so each item may stand for another account.
 	e2e.check('Options → Same Credential for Every Item: three sends through one read of the credential', async () => {

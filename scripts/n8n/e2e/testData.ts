@@ -195,6 +195,7 @@ export function checkWorkflows(
 	{ todayStart, yesterdayStart }: BeijingDays,
 	examples: Record<ExampleName, WorkflowJson>,
 	appId: string,
+	apiBaseUrl: string,
 ) {
 	const control = nonLoopbackIpv4() ?? 'guard-control.invalid';
 	const guard = chain('e2eGuardControl', 'e2e: loopback guard control', [
@@ -373,6 +374,30 @@ export function checkWorkflows(
 			requestOptions: { sameCredentialForEveryItem: true },
 		}),
 	]);
+	// n8n's HTTP Request node authenticating with this package's credential (Authentication = Predefined Credential
+	// Type), as a user does for an API the node does not cover: n8n calls the credential's authenticate with the older
+	// request-library options (the address in `uri`).
+	const httpRequestNode = chain('e2eHttpRequestNode', "e2e: n8n's HTTP Request node with the WeChat credential", [
+		...oneItemEach('Two Followers', [F[2], F[3]].map((openid) => ({ openid }))),
+		{
+			id: randomUUID(),
+			name: 'HTTP Request',
+			type: 'n8n-nodes-base.httpRequest',
+			typeVersion: 4.2,
+			position: [0, 0],
+			parameters: {
+				method: 'POST',
+				url: `${apiBaseUrl}/cgi-bin/message/custom/send`,
+				authentication: 'predefinedCredentialType',
+				nodeCredentialType: CREDENTIAL_TYPE,
+				sendBody: true,
+				specifyBody: 'json',
+				jsonBody: '={"touser":"{{ $json.openid }}","msgtype":"text","text":{"content":"from the HTTP Request node"}}',
+				options: {},
+			},
+			credentials: credentialRef,
+		},
+	]);
 	const token = chain('e2eTokenRevoked', 'e2e: token revoked mid-run', [
 		weChat('Get Many', { resource: 'account', operation: 'getAll', returnAll: true }),
 	]);
@@ -414,6 +439,7 @@ export function checkWorkflows(
 		error,
 		credentialPerItem,
 		sameCredential,
+		httpRequestNode,
 		token,
 		escalationHeadless,
 		welcomeHeadless,
