@@ -47,10 +47,14 @@ const LINES: Record<(typeof SCENARIOS)[number], [string, (result: Result) => str
 	bulkSendN8n: [
 		'bulk-send-n8n',
 		(r) =>
-			`items=${r.items} ratio-vs-http-node=${r.ratio} ratio-vs-http-node-input-field=${r.ratioField} ratio-vs-http-node-fastest=${r.ratioFastest}`,
+			`items=${r.items} ratio-vs-http-node=${r.ratio} ratio-vs-http-node-input-field=${r.ratioField} ratio-vs-http-node-fastest=${r.ratioFastest} ratio-vs-http-node-with-credential=${r.ratioWithCredential}`,
 	],
 	pushDecrypt: ['push-decrypt', (r) => `per-second=${r.perSecond} ratio-vs-baseline=${r.ratio}`],
-	pushN8n: ['push-n8n', (r) => `per-second=${r.perSecond} ratio-vs-webhook-node=${r.ratio}`],
+	pushN8n: [
+		'push-n8n',
+		(r) =>
+			`per-second=${r.perSecond} ratio-vs-webhook-node=${r.ratio} ratio-vs-webhook-node-v1-header-auth=${r.ratioSameIsolates}`,
+	],
 };
 
 async function runScenario(name: string): Promise<Result> {
