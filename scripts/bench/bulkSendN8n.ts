@@ -17,12 +17,9 @@ import { detail, report, runScenario } from './scenario';
  *
  * One workflow: Manual Trigger → Set (the list of OpenIDs) → Split Out (one item per follower) → one branch per
  * measured node, all fed the same items. n8n (execution order v1) runs the branches one after the other, top to
- * bottom, so the rounds alternate: ours with the OpenID mapped by `{{ $json.openid }}`, ours with Recipient = Input
- * Item Field, ours with Input Item Field and Options → Same Credential for Every Item (the fastest a user can choose),
- * the HTTP Request node (type version 4.5, what a node added today gets,
- * its body `{"touser":"{{ $json.openid }}", …}` and the access token in the query), then the same in reverse order,
- * and so on. Each node's time is n8n's own `executionTime` of that node in the run data; the best round of each
- * counts. Every node's every item must have succeeded (ours: `sent: true`; HTTP: errcode 0) and the emulator must have
+ * bottom, so the rounds alternate: the sides below (`Side`) in order, then in reverse order, and so on. The HTTP
+ * Request node is type version 4.5 (what a node added today gets), its body `{"touser":"{{ $json.openid }}", …}`.
+ * Each node's time is n8n's own `executionTime` of that node in the run data; the best round of each side counts. Every node's every item must have succeeded (ours: `sent: true`; HTTP: errcode 0) and the emulator must have
  * received exactly one message per follower per node, or the scenario fails.
  *
  * BULK_N8N_ITEMS (default 2,000) and BULK_N8N_ROUNDS (default 2) change the sizes; BULK_N8N_PROFILE_DIR=<dir> runs
@@ -160,7 +157,7 @@ function benchWorkflow(openids: string[], branches: Branch[], emulatorUrl: strin
 	};
 }
 
-/** Rounds alternate: expression, field, HTTP; then HTTP, field, expression; … */
+/** Rounds alternate: the sides in order, then in reverse order, … */
 function branchOrder(): Branch[] {
 	const branches: Branch[] = [];
 	for (let round = 1; round <= ROUNDS; round++) {

@@ -16,21 +16,22 @@ import { detail, report, runScenario } from './scenario';
 /**
  * push-n8n: valid safe-mode pushes per second handled by this package's trigger inside the real n8n (`n8n start`,
  * sqlite, the offline loopback set-up of scripts/n8n/lib/n8nInstance.ts, the package built, packed and installed as n8n's
- * community-package installer does), against n8n's own Webhook node receiving the same kind of requests in a second
- * published workflow of the same n8n instance, in the same run.
+ * community-package installer does), against n8n's own Webhook node receiving the same kind of requests in another
+ * published workflow of the same n8n instance, in the same run, and against that Webhook node paying what n8n
+ * charges any trigger that reads a credential (`webhookAuth`, below).
  *
- * Both workflows are "trigger → No Operation" and differ only in the trigger. Both answer before the execution runs
+ * The workflows are "trigger → No Operation" and differ only in the trigger. All answer before the execution runs
  * (Webhook node: Respond Immediately; our trigger: its passive reply `success`). Execution data is saved for failed
  * executions only (EXECUTIONS_DATA_SAVE_ON_SUCCESS=none, EXECUTIONS_DATA_SAVE_ON_ERROR=all, no progress saving), the
- * same for both, so the figure is request handling and execution rather than sqlite writes of every execution.
+ * same for all, so the figure is request handling and execution rather than sqlite writes of every execution.
  *
  * Every push is distinct (its own MsgId and nonce, timestamp and CreateTime of the moment it is built, just before its
- * round), so the trigger's replay memory never answers one from memory; the Webhook node gets requests built the same
+ * round), so the trigger's replay memory never answers one from memory; the Webhook nodes get requests built the same
  * way (same query string, same body size, same Content-Type). A round sends a fixed number of pushes with a fixed
  * number in flight over keep-alive loopback connections. Its time runs from the first request until every push was
- * answered AND n8n has finished the one execution each push started (read from n8n's database): on n8n 2.x both
+ * answered AND n8n has finished the one execution each push started (read from n8n's database): on n8n 2.x all
  * sides are answered once n8n has created the execution, but counting answers alone would still leave the executions
- * themselves out. Rounds alternate between the sides (ABBA) after a warm-up of each; the best round of each
+ * themselves out. Rounds alternate between the sides (ABC CBA) after a warm-up of each; the best round of each
  * side counts. A push answered with anything but 200 (for the trigger, 200 with a body other than `success`) is
  * delivered again, as WeChat does, three deliveries in all; a push with no 200 after three, an execution count other
  * than one per push, or a failed execution fails the scenario.
@@ -58,8 +59,13 @@ const STALL_MS = 60_000;
  * its own, credentials-helper.js). Our trigger pays both, as a community node that reads its Push Token and
  * EncodingAESKey from a credential (BENCHMARKS.md, push-n8n, has the profile that shows the isolates).
  */
-type Side = 'trigger' | 'webhook' | 'webhookAuth';
-const SIDES: Side[] = ['trigger', 'webhook', 'webhookAuth'];
+type Side = 'trigger' | 'webhook' | 'webhookAuth' | 'webhookV1';
+/**
+ * PUSH_N8N_SIDES=trigger,webhook,webhookV1 (a comma list) measures only those. `webhookV1`, not measured by default, is
+ * the Webhook node of type version 1 without authentication: the webhook phase's isolate alone, what n8n charges any
+ * community trigger before its code runs.
+ */
+const SIDES = (process.env.PUSH_N8N_SIDES?.split(',') ?? ['trigger', 'webhook', 'webhookAuth']) as Side[];
 const HEADER_AUTH = { name: 'X-Bench-Auth', value: randomBytes(24).toString('hex') };
 const HEADER_AUTH_CREDENTIAL = { id: 'benchHeaderAuth0', name: 'bench header auth' };
 
@@ -375,7 +381,16 @@ async function run(n8n: N8nInstance): Promise<void> {
 		},
 		credentials: { httpHeaderAuth: HEADER_AUTH_CREDENTIAL },
 	});
-	const workflows = [triggerWorkflow, webhookWorkflow, webhookAuthWorkflow];
+	const webhookV1Path = randomUUID();
+	const webhookV1Workflow = workflow('benchPushWebhook1', 'bench: Webhook (v1) → No Operation', {
+		id: randomUUID(),
+		name: WEBHOOK_NAME,
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 1,
+		webhookId: webhookV1Path,
+		parameters: { httpMethod: 'POST', path: webhookV1Path, responseMode: 'onReceived', options: {} },
+	});
+	const workflows = [triggerWorkflow, webhookWorkflow, webhookAuthWorkflow, webhookV1Workflow];
 	await n8n.importWorkflows(workflows);
 	for (const { id } of workflows) await n8n.publish(id);
 	await n8n.start();
@@ -384,6 +399,7 @@ async function run(n8n: N8nInstance): Promise<void> {
 		trigger: `${n8n.baseUrl}/webhook/${triggerWebhookId}/webhook`,
 		webhook: `${n8n.baseUrl}/webhook/${webhookPath}`,
 		webhookAuth: `${n8n.baseUrl}/webhook/${webhookAuthPath}`,
+		webhookV1: `${n8n.baseUrl}/webhook/${webhookV1Path}`,
 	};
 	const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
 	for (const side of SIDES) {
@@ -470,12 +486,16 @@ async function run(n8n: N8nInstance): Promise<void> {
 	}
 	agent.destroy();
 
-	const best = (side: Side) => Math.max(...results.filter((result) => result.side === side).map((r) => r.perSecond));
+	const best = (side: Side) => {
+		const rates = results.filter((result) => result.side === side).map((result) => result.perSecond);
+		return rates.length > 0 ? Math.max(...rates) : Number.NaN;
+	};
 	const trigger = best('trigger');
 	const webhook = best('webhook');
 	const webhookAuth = best('webhookAuth');
+	const webhookV1 = best('webhookV1');
 	detail(
-		`push-n8n: n8n ${n8n.install.version}, best of ${ROUNDS_PER_SIDE}: trigger ${trigger.toFixed(1)}/s, Webhook node ${webhook.toFixed(1)}/s, Webhook node v1 with Header Auth ${webhookAuth.toFixed(1)}/s`,
+		`push-n8n: n8n ${n8n.install.version}, best of ${ROUNDS_PER_SIDE}: trigger ${trigger.toFixed(1)}/s, Webhook node ${webhook.toFixed(1)}/s, Webhook node v1 with Header Auth ${webhookAuth.toFixed(1)}/s, Webhook node v1 ${webhookV1.toFixed(1)}/s`,
 	);
 	report({
 		perSecond: Number(trigger.toFixed(1)),
