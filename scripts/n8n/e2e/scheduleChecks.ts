@@ -79,11 +79,18 @@ export function scheduleChecks(e2e: E2eRun): void {
 		'Chat Record since last run: a scheduled production run saves its cursor; after an n8n restart the next run continues there — every record once',
 		async () => {
 			const { internals } = e2e.n8n;
+			// The account's seeded records end on the first second of the run's Beijing day (testData.ts, accountSeed).
+			// The first range starts an hour back, or after them when that is later: in the first hour of a Beijing day
+			// an hour back would reach into them (this check failed so at 00:27 Beijing time). In the first minute
+			// after them, wait a minute, so the range has room for the records below.
+			const earliest = e2e.days.todayStart + 1;
+			if (Date.now() < (earliest + 60) * 1000) await sleep((earliest + 60) * 1000 - Date.now());
 			const now = Math.floor(Date.now() / 1000);
-			const firstRunStart = now - 3600;
+			const firstRunStart = Math.max(now - 3600, earliest);
+			const middle = Math.floor((firstRunStart + now) / 2);
 			// Before First Run Start (must stay out), inside the first range, exactly on First Run Start.
 			const before = records('slr before', [firstRunStart - 1]);
-			const first = records('slr first', [firstRunStart, firstRunStart + 1, now - 600, now - 600, now - 2]);
+			const first = records('slr first', [firstRunStart, firstRunStart + 1, middle, middle, now - 2]);
 			await e2e.wechat.admin('seed', { records: [...before, ...first] });
 			await e2e.n8n.importWorkflows([scheduledExport(new Date(firstRunStart * 1000).toISOString())]);
 			await e2e.n8n.publish(WORKFLOW_ID);
