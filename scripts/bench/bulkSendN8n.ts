@@ -54,8 +54,8 @@ interface Branch {
 
 function measuredNode(branch: Branch, emulatorUrl: string, accessToken: string, y: number): WorkflowJson['nodes'][number] {
 	const common = { id: randomUUID(), name: branch.name, position: [660, y] as [number, number] };
-	const jsonBody = `={"touser":"{{ $json.openid }}","msgtype":"text","text":{"content":"${CONTENT}"}}`;
-	if (branch.side === 'http') {
+	const credentials = { [CREDENTIAL_TYPE]: { id: CREDENTIAL_ID, name: CREDENTIAL_NAME } };
+	if (branch.side === 'http' || branch.side === 'httpCredential') {
 		return {
 			...common,
 			type: 'n8n-nodes-base.httpRequest',
@@ -63,31 +63,15 @@ function measuredNode(branch: Branch, emulatorUrl: string, accessToken: string, 
 			parameters: {
 				method: 'POST',
 				url: `${emulatorUrl}${SEND}`,
-				sendQuery: true,
-				queryParameters: { parameters: [{ name: 'access_token', value: accessToken }] },
+				...(branch.side === 'http'
+					? { sendQuery: true, queryParameters: { parameters: [{ name: 'access_token', value: accessToken }] } }
+					: { authentication: 'predefinedCredentialType', nodeCredentialType: CREDENTIAL_TYPE }),
 				sendBody: true,
 				specifyBody: 'json',
-				jsonBody,
+				jsonBody: `={"touser":"{{ $json.openid }}","msgtype":"text","text":{"content":"${CONTENT}"}}`,
 				options: {},
 			},
-		};
-	}
-	if (branch.side === 'httpCredential') {
-		return {
-			...common,
-			type: 'n8n-nodes-base.httpRequest',
-			typeVersion: 4.5,
-			parameters: {
-				method: 'POST',
-				url: `${emulatorUrl}${SEND}`,
-				authentication: 'predefinedCredentialType',
-				nodeCredentialType: CREDENTIAL_TYPE,
-				sendBody: true,
-				specifyBody: 'json',
-				jsonBody,
-				options: {},
-			},
-			credentials: { [CREDENTIAL_TYPE]: { id: CREDENTIAL_ID, name: CREDENTIAL_NAME } },
+			...(branch.side === 'httpCredential' ? { credentials } : {}),
 		};
 	}
 	return {
@@ -109,7 +93,7 @@ function measuredNode(branch: Branch, emulatorUrl: string, accessToken: string, 
 					: {}),
 			},
 		},
-		credentials: { [CREDENTIAL_TYPE]: { id: CREDENTIAL_ID, name: CREDENTIAL_NAME } },
+		credentials,
 	};
 }
 

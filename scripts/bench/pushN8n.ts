@@ -116,6 +116,25 @@ function workflow(id: string, name: string, trigger: WorkflowJson['nodes'][numbe
 	};
 }
 
+/** n8n's Webhook node at `path` (POST, Respond Immediately); `headerAuth` sets Authentication = Header Auth. */
+function webhookNode(path: string, typeVersion: number, headerAuth = false): WorkflowJson['nodes'][number] {
+	return {
+		id: randomUUID(),
+		name: WEBHOOK_NAME,
+		type: 'n8n-nodes-base.webhook',
+		typeVersion,
+		webhookId: path,
+		parameters: {
+			httpMethod: 'POST',
+			path,
+			...(headerAuth ? { authentication: 'headerAuth' } : {}),
+			responseMode: 'onReceived',
+			options: {},
+		},
+		...(headerAuth ? { credentials: { httpHeaderAuth: HEADER_AUTH_CREDENTIAL } } : {}),
+	};
+}
+
 interface RoundResult {
 	side: Side;
 	pushes: number;
@@ -334,7 +353,6 @@ async function run(n8n: N8nInstance): Promise<void> {
 		{ ...HEADER_AUTH_CREDENTIAL, type: 'httpHeaderAuth', data: { ...HEADER_AUTH } },
 	]);
 	const triggerWebhookId = randomUUID();
-	const webhookPath = randomUUID();
 	const triggerWorkflow = workflow('benchPushTrigger', 'bench: WeChat trigger → No Operation', {
 		id: randomUUID(),
 		name: TRIGGER_NAME,
@@ -352,54 +370,27 @@ async function run(n8n: N8nInstance): Promise<void> {
 			[CREDENTIAL_TYPE]: { id: CREDENTIAL_ID, name: CREDENTIAL_NAME },
 		},
 	});
-	const webhookWorkflow = workflow('benchPushWebhook', 'bench: Webhook → No Operation', {
-		id: randomUUID(),
-		name: WEBHOOK_NAME,
-		type: 'n8n-nodes-base.webhook',
-		typeVersion: 2.1,
-		webhookId: webhookPath,
-		parameters: {
-			httpMethod: 'POST',
-			path: webhookPath,
-			responseMode: 'onReceived',
-			options: {},
-		},
-	});
-	const webhookAuthPath = randomUUID();
-	const webhookAuthWorkflow = workflow('benchPushWebhookA', 'bench: Webhook (v1, Header Auth) → No Operation', {
-		id: randomUUID(),
-		name: WEBHOOK_NAME,
-		type: 'n8n-nodes-base.webhook',
-		typeVersion: 1,
-		webhookId: webhookAuthPath,
-		parameters: {
-			httpMethod: 'POST',
-			path: webhookAuthPath,
-			authentication: 'headerAuth',
-			responseMode: 'onReceived',
-			options: {},
-		},
-		credentials: { httpHeaderAuth: HEADER_AUTH_CREDENTIAL },
-	});
-	const webhookV1Path = randomUUID();
-	const webhookV1Workflow = workflow('benchPushWebhook1', 'bench: Webhook (v1) → No Operation', {
-		id: randomUUID(),
-		name: WEBHOOK_NAME,
-		type: 'n8n-nodes-base.webhook',
-		typeVersion: 1,
-		webhookId: webhookV1Path,
-		parameters: { httpMethod: 'POST', path: webhookV1Path, responseMode: 'onReceived', options: {} },
-	});
-	const workflows = [triggerWorkflow, webhookWorkflow, webhookAuthWorkflow, webhookV1Workflow];
+	// n8n's Webhook node: as added today (2.1), and of type version 1 with and without Header Auth.
+	const webhookPaths = { webhook: randomUUID(), webhookAuth: randomUUID(), webhookV1: randomUUID() };
+	const workflows = [
+		triggerWorkflow,
+		workflow('benchPushWebhook', 'bench: Webhook → No Operation', webhookNode(webhookPaths.webhook, 2.1)),
+		workflow(
+			'benchPushWebhookA',
+			'bench: Webhook (v1, Header Auth) → No Operation',
+			webhookNode(webhookPaths.webhookAuth, 1, true),
+		),
+		workflow('benchPushWebhook1', 'bench: Webhook (v1) → No Operation', webhookNode(webhookPaths.webhookV1, 1)),
+	];
 	await n8n.importWorkflows(workflows);
 	for (const { id } of workflows) await n8n.publish(id);
 	await n8n.start();
 
 	const urls: Record<Side, string> = {
 		trigger: `${n8n.baseUrl}/webhook/${triggerWebhookId}/webhook`,
-		webhook: `${n8n.baseUrl}/webhook/${webhookPath}`,
-		webhookAuth: `${n8n.baseUrl}/webhook/${webhookAuthPath}`,
-		webhookV1: `${n8n.baseUrl}/webhook/${webhookV1Path}`,
+		webhook: `${n8n.baseUrl}/webhook/${webhookPaths.webhook}`,
+		webhookAuth: `${n8n.baseUrl}/webhook/${webhookPaths.webhookAuth}`,
+		webhookV1: `${n8n.baseUrl}/webhook/${webhookPaths.webhookV1}`,
 	};
 	const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
 	for (const side of SIDES) {
