@@ -54,10 +54,10 @@ const STALL_MS = 60_000;
 /**
  * `webhookAuth`: n8n's Webhook node once more, paying what n8n makes any trigger that authenticates pay: type version
  * 1 (n8n takes an expression isolate for the webhook phase of every start node except its own Webhook node of a later
- * version with static parameters: `webhookPhaseNeedsIsolate` in its live-webhooks.js) and Header Auth (a credential
- * read in `webhook()` takes another: outside an execution n8n resolves the credential's expressions in an isolate of
- * its own, credentials-helper.js). Our trigger pays both, as a community node that reads its Push Token and
- * EncodingAESKey from a credential (BENCHMARKS.md, push-n8n, has the profile that shows the isolates).
+ * version with static parameters: n8n's `LiveWebhooks.webhookPhaseNeedsIsolate`) and Header Auth (a credential read
+ * in `webhook()` takes another: outside an execution n8n's `CredentialsHelper.getDecrypted` resolves the credential's
+ * expressions in an isolate of its own). Our trigger pays both, as a community node that reads its Push Token and
+ * EncodingAESKey from a credential (BENCHMARKS.md, push-n8n, has the profile and the measurements).
  */
 type Side = 'trigger' | 'webhook' | 'webhookAuth' | 'webhookV1';
 /**
