@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-
 import type { Emulator } from '../emulator/server';
 import { useEmulator } from '../harness/emulatorSuite';
 import { EngineHarness } from '../harness/engine';

@@ -395,8 +395,6 @@ export function executeChecks(e2e: E2eRun): void {
 		assert.ok(!JSON.stringify(output.raw).includes(e2e.wechat.appSecret), 'the AppSecret reached the run data');
 	});
 
-	// Why the node does not read its credential once per run and share it with the run's items (BENCHMARKS.md,
-	// bulk-send-n8n): n8n resolves a credential's expressions for each item, so each item may stand for another account.
 	e2e.check('Options → Same Credential for Every Item: three sends through one read of the credential', async () => {
 		for (const openid of [F[2], F[3], F[4]]) await e2e.wechat.admin('user-message', { openid });
 		const { output, calls } = await e2e.executeLogged('e2eSameCredential');
@@ -415,6 +413,8 @@ export function executeChecks(e2e: E2eRun): void {
 		assert.ok(sends.every((call) => (call.response.body as { errcode?: number }).errcode === 0));
 	});
 
+	// Why the node does not read its credential once per run and share it with the run's items (BENCHMARKS.md,
+	// bulk-send-n8n): n8n resolves a credential's expressions for each item, so each item may stand for another account.
 	e2e.check(
 		'a credential field mapped from the item ({{ $json.appid }}) is resolved for each item: two items, two accounts',
 		async () => {
